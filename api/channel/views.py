@@ -1,0 +1,5 @@
+"""Routes: filled in by the channel work (see ROUTER_MODULES in api/app.py)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

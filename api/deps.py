@@ -1,0 +1,80 @@
+"""Request dependencies as `Annotated` aliases, so routes read as plain typed functions."""
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from api.db import session_scope
+from api.errors import Forbidden, Unauthorized
+from api.models import ApiKey
+from api.settings import Settings
+
+ROLES = ("admin", "coordinator", "outreach")
+
+_bearer = HTTPBearer(auto_error=False, description="A staff key or the channel token.")
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """Return the app's settings."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_engine(request: Request) -> Engine:
+    """Return the app's database engine."""
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """Yield a session that commits when the request succeeds."""
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[Session, Depends(get_db)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def hash_key(key: str) -> str:
+    """Hash a staff key for storage and lookup (keys are long and random, so SHA-256 fits)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def require_role(*roles: str) -> Callable[..., ApiKey]:
+    """Make a dependency that lets in staff keys of these roles (admin always) or answers 401/403."""
+    allowed = set(roles) | {"admin"}
+
+    def _check(credentials: Credentials, session: SessionDep) -> ApiKey:
+        if credentials is None or not credentials.credentials:
+            raise Unauthorized("Send a staff key as 'Authorization: Bearer <key>'.")
+        key = session.exec(
+            select(ApiKey).where(ApiKey.key_hash == hash_key(credentials.credentials))
+        ).first()
+        if key is None or key.revoked_at is not None:
+            raise Unauthorized("That key is not known, or it was revoked.")
+        if key.role not in allowed:
+            raise Forbidden(f"This needs the {' or '.join(sorted(allowed))} role.")
+        return key
+
+    _check.__name__ = f"require_{'_'.join(sorted(allowed))}"
+    return _check
+
+
+def require_channel(credentials: Credentials, settings: SettingsDep) -> None:
+    """Let in channel adapters that send the channel token; answer 401 otherwise."""
+    expected = settings.channel_token.get_secret_value() if settings.channel_token else ""
+    given = credentials.credentials if credentials else ""
+    if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorized("Send the channel token as 'Authorization: Bearer <token>'.")
+
+
+AdminKey = Annotated[ApiKey, Depends(require_role("admin"))]
+CoordinatorKey = Annotated[ApiKey, Depends(require_role("coordinator"))]
+OutreachKey = Annotated[ApiKey, Depends(require_role("outreach"))]
+ChannelAuth = Annotated[None, Depends(require_channel)]

@@ -1,0 +1,45 @@
+"""Settings for the API, read from the environment (prefix HEARD_) and `.env`."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every API setting; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HEARD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./heard.db"
+    data_dir: Path = Path("./data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://localhost:8000"
+
+    # Adapters (the Telegram bot, later SMS) authenticate with this token.
+    channel_token: SecretStr | None = None
+    telegram_bot_username: str = "HeardBot"
+
+    # Key that encrypts voice answers at rest (Fernet, urlsafe base64 32 bytes).
+    voice_key: SecretStr | None = None
+
+    min_group: int = Field(default=5, ge=2)
+    retention_days: int = Field(default=90, ge=1)
+    nudge_gap_days: int = Field(default=7, ge=0)
+    flows_dir: Path | None = None
+    org_name: str = ""
+    signposting: str | None = None
+    alert_webhook_url: str | None = None
+    log_level: str = "INFO"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the settings read from the environment, once per process."""
+    return Settings()

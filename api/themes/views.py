@@ -1,0 +1,5 @@
+"""Routes: theme codebook, discovery and status."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
