@@ -24,6 +24,7 @@ ROUTER_MODULES = (
     "api.loop.views",
     "api.proposals.views",
     "api.alerts.views",
+    "api.observability.views",
 )
 
 

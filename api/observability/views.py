@@ -1,0 +1,5 @@
+"""Routes: /metrics (filled in by the deployment work)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
