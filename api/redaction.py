@@ -1,0 +1,152 @@
+"""Replace personal details in free text with placeholders before it is stored.
+
+People type contact details, addresses and account numbers into feedback without meaning
+to. `redact` swaps each for a placeholder such as ``[phone]`` so that nothing stored can
+identify or reach them. It errs towards redacting: a false positive costs a few words of
+feedback, a false negative can put someone at risk.
+"""
+
+import re
+import sys
+import unicodedata
+
+PHONE = "[phone]"
+EMAIL = "[email]"
+POSTCODE = "[postcode]"
+NI = "[ni]"
+CARD = "[card]"
+LINK = "[link]"
+HANDLE = "[handle]"
+
+# Invisible characters people (or copy-paste) leave inside numbers; removed when they touch
+# ASCII so "0770\u200b0900123" is still seen as a phone number. Between two non-ASCII
+# characters they are meaningful (emoji ZWJ sequences, Persian ZWNJ) and kept.
+_INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_INVISIBLE_RE = re.compile(f"(?<=[!-~])[{_INVISIBLE}]+|[{_INVISIBLE}]+(?=[!-~])")
+
+# Every Unicode decimal digit (Arabic-Indic, Devanagari, ...) maps to its ASCII digit.
+_DIGITS = {
+    cp: str(unicodedata.digit(chr(cp)))
+    for cp in range(128, sys.maxunicode + 1)
+    if unicodedata.category(chr(cp)) == "Nd"
+}
+
+# Cheap checks that let most texts skip most patterns.
+_HAS_DIGIT = re.compile(r"[0-9]")
+_HAS_LINKISH = re.compile(r"[./@]")
+
+_URL_END = r"[^\s<>\"'.,!?;:)\]}]"
+_URL_BODY = r"[^\s<>\"']*"
+
+# Top-level domains safe to treat as links even with no path: they rarely follow a word
+# when someone skips the space after a full stop ("it was there.to see" must stay).
+_COMMON_TLDS = "com|org|net|uk|ly|io|info|biz|xyz|gov|edu|ie"
+# Riskier ones count only with a path, as in "t.me/name" or "wa.me/447...".
+_PATH_TLDS = f"{_COMMON_TLDS}|me|co|be|to|gg|gl|app|link|pl|ro|eu|de|fr|tv|ws|page|site|ru"
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+
+_EMAIL_RE = re.compile(
+    r"(?<![\w.+-])[\w.%+-]+\s?(?:@|\(at\)|\[at\])\s?"
+    r"(?:[a-z0-9-]+\.)+[a-z]{2,24}\b",
+    re.IGNORECASE,
+)
+_URL_RE = re.compile(
+    rf"\b(?:https?|ftp)://{_URL_BODY}{_URL_END}"
+    rf"|\bwww\.{_URL_BODY}{_URL_END}"
+    rf"|(?<![\w@.-])(?:{_LABEL}\.)+(?:{_PATH_TLDS})/{_URL_BODY}{_URL_END}"
+    rf"|(?<![\w@.-])(?:{_LABEL}\.)+(?:{_COMMON_TLDS})\b(?![.-]?\w)",
+    re.IGNORECASE,
+)
+# "@5pm" and "@ 10:30" are times, not handles.
+_HANDLE_RE = re.compile(
+    r"(?<![\w@.])@(?![0-9]{1,2}(?:[:.][0-9]{2})?\s?(?:am|pm)?\b)"
+    r"[a-z0-9_](?:[a-z0-9_.]*[a-z0-9_])?",
+    re.IGNORECASE,
+)
+
+# Cards are 13-19 digits starting 2-6 (Visa, Mastercard, Amex, Maestro, Discover); a
+# Luhn check tells them from other long numbers.
+_CARD_RE = re.compile(r"(?<![\w+])[2-6](?:[ -]?[0-9]){12,18}(?![\w])")
+
+# National Insurance: two letters, six digits, a letter A-D. The first letter is never
+# D, F, I, Q, U or V and the second never D, F, I, O, Q, U or V.
+_NI_RE = re.compile(
+    r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r"(?:[ -]?[0-9]{2}[ -]?[0-9]{2}[ -]?[0-9]{2}[ -]?[A-D]|[0-9]{6})\b",
+    re.IGNORECASE,
+)
+
+_SEP = r"[ \t\u00a0\-.()]{0,3}"
+_PHONE_RE = re.compile(
+    # International: +44 7700 900123, 0044 7700 900123, +48 600 123 456, +1 (555) 123-4567.
+    rf"(?<![\w+/:.])(?:\+|\b00)\s?[1-9](?:{_SEP}[0-9]){{6,14}}(?![0-9:/])"
+    # UK national: 07700 900123, (020) 7946 0958, 0161-496-0000.
+    rf"|(?<![\w+/:.])\(?0[1-9](?:{_SEP}[0-9]){{8,9}}(?![0-9:/])"
+    # Polish mobiles written 600 123 456 (the separator repeats).
+    r"|(?<![\w+/:.])[4-8][0-9]{2}([ -]?)[0-9]{3}\1[0-9]{3}(?![0-9:/])"
+    # Any other unbroken run of 10-15 digits: a phone or an account number.
+    r"|(?<![\w+/:.])[0-9]{10,15}(?![0-9:/])"
+)
+
+# Full UK postcodes: "SW1A 1AA", "m1 1ae", "E17AB". Outward codes alone ("M1") are left:
+# they are also roads and rarely identify anyone.
+_POSTCODE_RE = re.compile(
+    r"\b(?:[A-PR-UWYZ][A-HK-Y]?[0-9][A-HJKPSTUW0-9]?|GIR)\s?[0-9][ABD-HJLNP-UW-Z]{2}\b",
+    re.IGNORECASE,
+)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = ord(ch) - 48
+        if i % 2:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = re.sub(r"[ -]", "", match.group(0))
+    return CARD if _luhn_ok(digits) else match.group(0)
+
+
+def _normalise(text: str) -> str:
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE_RE.sub("", text)
+    return text.translate(_DIGITS)
+
+
+def _redact_once(text: str) -> str:
+    if _HAS_LINKISH.search(text):
+        text = _EMAIL_RE.sub(EMAIL, text)
+        text = _URL_RE.sub(LINK, text)
+        text = _HANDLE_RE.sub(HANDLE, text)
+    if _HAS_DIGIT.search(text):
+        text = _CARD_RE.sub(_card, text)
+        text = _NI_RE.sub(NI, text)
+        text = _PHONE_RE.sub(PHONE, text)
+        text = _POSTCODE_RE.sub(POSTCODE, text)
+    return text
+
+
+def redact(text: str) -> str:
+    """Return `text` with contact details, ids, card numbers, links and handles replaced."""
+    if not isinstance(text, str):
+        return ""
+    text = _normalise(text)
+    if not (_HAS_DIGIT.search(text) or _HAS_LINKISH.search(text)):
+        return text
+    # Redacting can join what was apart; repeat until nothing changes so that
+    # redact(redact(x)) == redact(x).
+    for _ in range(4):
+        redacted = _redact_once(text)
+        if redacted == text:
+            break
+        text = redacted
+    return text
