@@ -1,4 +1,4 @@
-"""Recognise the commands that work at any point: help, back, skip, repeat, stop, language, forget."""
+"""Recognise the commands that work anywhere: help, back, skip, repeat, stop, language, forget."""
 
 from __future__ import annotations
 
@@ -30,8 +30,16 @@ _WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "ro": ("repeta", "inca o data"),
     },
     "stop": {
-        "en": ("stop", "stop it", "quit", "exit", "cancel", "stop please", "please stop",
-               "unsubscribe"),
+        "en": (
+            "stop",
+            "stop it",
+            "quit",
+            "exit",
+            "cancel",
+            "stop please",
+            "please stop",
+            "unsubscribe",
+        ),
         "pl": ("stop", "koniec", "zakoncz", "przestan"),
         "ro": ("stop", "gata", "opreste", "iesire"),
     },
@@ -41,8 +49,16 @@ _WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "ro": ("limba", "schimba limba"),
     },
     "forget": {
-        "en": ("delete my data", "delete", "delete me", "delete everything", "forget me",
-               "forget", "remove my data", "erase my data"),
+        "en": (
+            "delete my data",
+            "delete",
+            "delete me",
+            "delete everything",
+            "forget me",
+            "forget",
+            "remove my data",
+            "erase my data",
+        ),
         "pl": ("usun moje dane", "usun dane", "usun", "zapomnij mnie"),
         "ro": ("sterge datele mele", "sterge datele", "sterge", "uita ma"),
     },

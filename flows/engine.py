@@ -15,8 +15,8 @@ from flows.commands import COMMANDS, command_for
 from flows.events import (
     Action,
     ConcernCategory,
-    EndReason,
     Ended,
+    EndReason,
     Event,
     InputKind,
     Message,
@@ -53,8 +53,9 @@ class Input:
     def __post_init__(self) -> None:
         given = sum(x is not None for x in (self.text, self.choice, self.command, self.voice))
         if given + bool(self.timed_out) > 1:
-            raise ValueError("an Input carries exactly one of text, choice, command, voice, "
-                             "timed_out")
+            raise ValueError(
+                "an Input carries exactly one of text, choice, command, voice, timed_out"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +89,7 @@ def start(
     flow = library.get(flow_id)
     if flow is None:
         raise FlowError([Finding("missing_flow", f"no flow {flow_id!r}", "error")])
-    run = _Run(library, flow, new_session(flow, language, clean_params(params)), now,
-               signposting)
+    run = _Run(library, flow, new_session(flow, language, clean_params(params)), now, signposting)
     run.walk(flow.start)
     return run.step()
 
@@ -125,8 +125,17 @@ def _restart(
     language = stored.get("language")
     if flow is None:
         return Step({"status": "ended"}, [])
-    run = _Run(library, flow, new_session(flow, language if isinstance(language, str) else "en",
-                                          clean_params(stored.get("params"))), now, signposting)
+    run = _Run(
+        library,
+        flow,
+        new_session(
+            flow,
+            language if isinstance(language, str) else "en",
+            clean_params(stored.get("params")),
+        ),
+        now,
+        signposting,
+    )
     if isinstance(input.text, str):
         concern = concern_in(input.text)
         if concern is not None:
@@ -173,8 +182,9 @@ class _Run:
 
     # --- saying and asking -------------------------------------------------------------
 
-    def say(self, text: str, node: str, options: tuple[Option, ...] = (), *,
-            question: bool = False) -> None:
+    def say(
+        self, text: str, node: str, options: tuple[Option, ...] = (), *, question: bool = False
+    ) -> None:
         self.events.append(Message(text, options, self.language, node, question, self.flow.id))
 
     def render(self, node: Node) -> str:
@@ -304,11 +314,11 @@ class _Run:
 
     def save(self, node: Node, value: str, category: str, kind: InputKind) -> None:
         assert node.ask is not None
-        free_text = category == "text"
+        # Typed words that are not an option (free text, or "other" after two tries) are the
+        # person's own words: flagged for redaction, and never kept in the session.
+        free_text = kind == "text" and category in ("text", "other")
         name = node.ask.result
-        # Free text is sent once in the event and never kept in the session the host stores.
-        self.session["results"][name] = {"value": "" if free_text else value,
-                                         "category": category}
+        self.session["results"][name] = {"value": "" if free_text else value, "category": category}
         self.events.append(
             ResultSaved(self.flow.id, node.id, name, value, category, kind, free_text)
         )
@@ -390,8 +400,11 @@ class _Run:
             if len(self.flow.languages) < 2:
                 self.reask()
             else:
-                session["pending"] = {"kind": "language", "attempts": 0,
-                                      "continue": pending["continue"] if pending else None}
+                session["pending"] = {
+                    "kind": "language",
+                    "attempts": 0,
+                    "continue": pending["continue"] if pending else None,
+                }
                 self.ask_pending()
         elif command == "forget":
             if self.flow.id == "forget" or self.library.get("forget") is None:
@@ -505,8 +518,11 @@ class _Run:
             self.events.append(Action("language", key))
             if pending["continue"] is not None:
                 # They changed language while asked whether to carry on: ask that again.
-                session["pending"] = {"kind": "carry_on", "attempts": 0,
-                                      "continue": pending["continue"]}
+                session["pending"] = {
+                    "kind": "carry_on",
+                    "attempts": 0,
+                    "continue": pending["continue"],
+                }
                 self.ask_pending()
             else:
                 session["pending"] = None
@@ -565,13 +581,14 @@ class _Run:
             after = pending["continue"]
         elif not pending and node.ask.free_text:
             # Their words are their answer: keep them, then go on from there if they want.
-            self.events.append(
-                Safeguarding(concern, self.language, self.flow.id, node.id)
-            )
+            self.events.append(Safeguarding(concern, self.language, self.flow.id, node.id))
             self.save(node, text, "text", "text")
             self.say(self._signposting_text(self.language), node.id)
-            session["pending"] = {"kind": "carry_on", "attempts": 0,
-                                  "continue": node.routes.get("text") or node.next}
+            session["pending"] = {
+                "kind": "carry_on",
+                "attempts": 0,
+                "continue": node.routes.get("text") or node.next,
+            }
             self.ask_pending()
             return
         self.signpost(concern)

@@ -110,8 +110,7 @@ def _choices(ask: AskSpec) -> tuple[Choice, ...]:
             Choice("no", "❌", SYSTEM_TEXTS["no"], {}),
         )
     return tuple(
-        Choice(option.key, option.emoji, option.label, option.words)
-        for option in ask.options or ()
+        Choice(option.key, option.emoji, option.label, option.words) for option in ask.options or ()
     )
 
 

@@ -84,16 +84,26 @@ def inspect_flow(flow: Flow) -> list[Finding]:
     found: list[Finding] = []
 
     def warn(code: str, message: str, node: Node | None, language: str | None = None) -> None:
-        found.append(Finding(code, message, "warning", file, node.id if node else None,
-                             node.line if node else None, language))
+        found.append(
+            Finding(
+                code,
+                message,
+                "warning",
+                file,
+                node.id if node else None,
+                node.line if node else None,
+                language,
+            )
+        )
 
     reachable = _reachable(flow)
     for node in flow.nodes.values():
         if node.id not in reachable:
             warn("unreachable", "no path reaches this node", node)
     for node in _unthanked_ends(flow):
-        warn("no_thanks", "a path ends here without a thank-you (mark one node `thanks: true`)",
-             node)
+        warn(
+            "no_thanks", "a path ends here without a thank-you (mark one node `thanks: true`)", node
+        )
     for node in flow.nodes.values():
         found.extend(_node_warnings(flow, node, file))
     return found
@@ -110,16 +120,24 @@ def _node_warnings(flow: Flow, node: Node, file: str) -> Iterator[Finding]:
                 yield warning("missing_translation", f"{what} has no {language!r} text", language)
                 continue
             if kind == "message" and len(value) > MAX_CHARS:
-                yield warning("too_long", f"{what} in {language!r} is {len(value)} characters "
-                              f"(at most {MAX_CHARS})", language)
+                yield warning(
+                    "too_long",
+                    f"{what} in {language!r} is {len(value)} characters (at most {MAX_CHARS})",
+                    language,
+                )
             if kind == "message" and language == "en":
                 score = reading_ease(value)
                 if score < MIN_READING_EASE:
-                    yield warning("hard_to_read", f"{what} scores {score:.0f} on reading ease "
-                                  f"(at least {MIN_READING_EASE:.0f})", language)
+                    yield warning(
+                        "hard_to_read",
+                        f"{what} scores {score:.0f} on reading ease "
+                        f"(at least {MIN_READING_EASE:.0f})",
+                        language,
+                    )
             if kind == "label" and len(value.split()) > 2:
-                yield warning("option_wordy", f"{what} in {language!r} is more than two words",
-                              language)
+                yield warning(
+                    "option_wordy", f"{what} in {language!r} is more than two words", language
+                )
     ask = node.ask
     if ask is None:
         return
@@ -169,5 +187,9 @@ def figures(flow: Flow) -> dict[str, Any]:
         }
         for language in flow.languages
     }
-    return {"messages": messages, "longest": longest, "lowest_reading_ease": lowest,
-            "coverage": coverage}
+    return {
+        "messages": messages,
+        "longest": longest,
+        "lowest_reading_ease": lowest,
+        "coverage": coverage,
+    }

@@ -36,8 +36,9 @@ class _Reader:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
             problem = getattr(exc, "problem", None) or str(exc)
-            self.errors.append(Finding("yaml", f"bad YAML: {problem}", "error", self.file, None,
-                                       line))
+            self.errors.append(
+                Finding("yaml", f"bad YAML: {problem}", "error", self.file, None, line)
+            )
             return None
         return None if root is None else self._convert(root, ())
 
@@ -51,8 +52,16 @@ class _Reader:
                     key = str(key)
                 line = key_node.start_mark.line + 1
                 if key in result:
-                    self.errors.append(Finding("duplicate_key", f"duplicate key {key!r}", "error",
-                                               self.file, None, line))
+                    self.errors.append(
+                        Finding(
+                            "duplicate_key",
+                            f"duplicate key {key!r}",
+                            "error",
+                            self.file,
+                            None,
+                            line,
+                        )
+                    )
                 self.lines[(*loc, key)] = line
                 # YAML turns a bare `yes`/`no` key into a bool; a flow means the word.
                 if isinstance(key, bool):
@@ -85,8 +94,12 @@ def _node_id(data: Any, loc: Loc) -> str | None:
 def _schema_errors(exc: ValidationError, data: Any, reader: _Reader) -> list[Finding]:
     errors = []
     for error in exc.errors():
-        loc: Loc = tuple(part for part in error["loc"] if not isinstance(part, str) or
-                         not part.startswith(("function-", "literal[", "int", "str")))
+        loc: Loc = tuple(
+            part
+            for part in error["loc"]
+            if not isinstance(part, str)
+            or not part.startswith(("function-", "literal[", "int", "str"))
+        )
         field = ".".join(str(part) for part in loc) or "flow"
         if error["type"] == "extra_forbidden":
             code, message = "unknown_key", f"unknown key {loc[-1]!r}"
@@ -95,8 +108,9 @@ def _schema_errors(exc: ValidationError, data: Any, reader: _Reader) -> list[Fin
         else:
             message = error["msg"].removeprefix("Value error, ")
             code, message = "bad_value", f"bad value for {field}: {message}"
-        errors.append(Finding(code, message, "error", reader.file, _node_id(data, loc),
-                              reader.line(loc)))
+        errors.append(
+            Finding(code, message, "error", reader.file, _node_id(data, loc), reader.line(loc))
+        )
     return errors
 
 
@@ -138,42 +152,59 @@ def _node_errors(
         if ask.type == "choice" and not ask.options:
             yield error("choice_without_options", "a choice needs options", ("ask",))
         if ask.type != "choice" and ask.options is not None:
-            yield error("options_not_allowed", f"a {ask.type} question takes no options",
-                        ("ask", "options"))
+            yield error(
+                "options_not_allowed", f"a {ask.type} question takes no options", ("ask", "options")
+            )
         if ask.scale is not None and ask.type != "faces":
-            yield error("scale_not_allowed", "only a faces question has a scale",
-                        ("ask", "scale"))
+            yield error("scale_not_allowed", "only a faces question has a scale", ("ask", "scale"))
         if ask.action is not None and (ask.type != "yesno" or ask.action not in ACTION_NAMES):
-            yield error("bad_action", f"ask action {ask.action!r} needs a yesno question and a "
-                        "known action", ("ask", "action"))
+            yield error(
+                "bad_action",
+                f"ask action {ask.action!r} needs a yesno question and a known action",
+                ("ask", "action"),
+            )
         keys = [option.key for option in ask.options or ()]
         for index, option in enumerate(ask.options or ()):
             if keys.count(option.key) > 1 and keys.index(option.key) != index:
-                yield error("duplicate_option", f"duplicate option key {option.key!r}",
-                            ("ask", "options", index))
+                yield error(
+                    "duplicate_option",
+                    f"duplicate option key {option.key!r}",
+                    ("ask", "options", index),
+                )
             texts.append((option.label, ("ask", "options", index, "label")))
             for language in option.words:
                 if language not in languages:
-                    yield error("unknown_language", f"words in undeclared language "
-                                f"{language!r}", ("ask", "options", index, "words", language))
+                    yield error(
+                        "unknown_language",
+                        f"words in undeclared language {language!r}",
+                        ("ask", "options", index, "words", language),
+                    )
         if node.enter_flow or node.when_param or node.end:
-            yield error("question_cannot_exit", "a question cannot also end, branch on a param "
-                        "or enter a flow", ("ask",))
+            yield error(
+                "question_cannot_exit",
+                "a question cannot also end, branch on a param or enter a flow",
+                ("ask",),
+            )
     for text, where in texts:
         for language in text:
             if language not in languages:
-                yield error("unknown_language", f"text in undeclared language {language!r}",
-                            (*where, language))
+                yield error(
+                    "unknown_language",
+                    f"text in undeclared language {language!r}",
+                    (*where, language),
+                )
         if not text.get(base):
             yield error("missing_text", f"missing {base!r} text", where)
     categories = _categories(node)
     for category, target in node.routes.items():
         if categories is not None and category not in categories:
-            yield error("unknown_category", f"route for unknown category {category!r}",
-                        ("routes", category))
+            yield error(
+                "unknown_category", f"route for unknown category {category!r}", ("routes", category)
+            )
         if target not in known:
-            yield error("missing_node", f"route goes to missing node {target!r}",
-                        ("routes", category))
+            yield error(
+                "missing_node", f"route goes to missing node {target!r}", ("routes", category)
+            )
     if node.next is not None and node.next not in known:
         yield error("missing_node", f"next goes to missing node {node.next!r}", ("next",))
     if node.end is not None and (node.next or node.routes or node.enter_flow):
@@ -205,8 +236,18 @@ def parse_flow(text: str, *, file: str = "<flow>", path: Path | None = None) -> 
     if reader.errors:
         raise FlowError(reader.errors)
     if not isinstance(data, dict):
-        raise FlowError([Finding("not_a_flow", "a flow file must be a mapping", "error", file,
-                                 None, reader.line(()))])
+        raise FlowError(
+            [
+                Finding(
+                    "not_a_flow",
+                    "a flow file must be a mapping",
+                    "error",
+                    file,
+                    None,
+                    reader.line(()),
+                )
+            ]
+        )
     try:
         spec = FlowSpec.model_validate(data)
     except ValidationError as exc:
@@ -224,7 +265,9 @@ def load_flow(path: Path | str) -> Flow:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FlowError([Finding("unreadable", f"cannot read: {exc}", "error", str(path))]) from None
+        raise FlowError(
+            [Finding("unreadable", f"cannot read: {exc}", "error", str(path))]
+        ) from None
     return parse_flow(text, file=str(path), path=path)
 
 
@@ -255,16 +298,22 @@ class Library:
     def __len__(self) -> int:
         return len(self._flows)
 
-    def check_links(self) -> list[Finding]:
-        """Return an error for every `enter_flow` that names a flow not in the library."""
+    def check_links(self, flows: Iterable[Flow] | None = None) -> list[Finding]:
+        """Return an error for every `enter_flow` (of `flows`, default all) not in the library."""
         errors = []
-        for flow in self:
+        for flow in self if flows is None else flows:
             for node in flow.nodes.values():
                 if node.enter_flow and node.enter_flow not in self._flows:
-                    errors.append(Finding("missing_flow", f"enters missing flow "
-                                          f"{node.enter_flow!r}", "error",
-                                          str(flow.path) if flow.path else flow.id, node.id,
-                                          node.line))
+                    errors.append(
+                        Finding(
+                            "missing_flow",
+                            f"enters missing flow {node.enter_flow!r}",
+                            "error",
+                            str(flow.path) if flow.path else flow.id,
+                            node.id,
+                            node.line,
+                        )
+                    )
         return errors
 
 

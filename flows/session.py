@@ -96,9 +96,7 @@ def repair(session: Any, flow: Flow | None) -> dict[str, Any] | None:
         "waiting_since": session.get("waiting_since")
         if isinstance(session.get("waiting_since"), str)
         else None,
-        "expires_at": session.get("expires_at")
-        if parse_time(session.get("expires_at"))
-        else None,
+        "expires_at": session.get("expires_at") if parse_time(session.get("expires_at")) else None,
         "stack": [entry for entry in stack if isinstance(entry, dict)]
         if isinstance(stack, list)
         else [],

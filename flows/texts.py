@@ -45,8 +45,7 @@ SYSTEM_TEXTS: dict[str, dict[str, str]] = {
         "en": "If you are in danger call 999. Samaritans: 116 123, free, any time. NHS: 111.",
         "pl": "Jeśli grozi ci niebezpieczeństwo, dzwoń 999. Samaritans: 116 123, "
         "za darmo, zawsze. NHS: 111.",
-        "ro": "Dacă ești în pericol, sună la 999. Samaritans: 116 123, gratuit, oricând. "
-        "NHS: 111.",
+        "ro": "Dacă ești în pericol, sună la 999. Samaritans: 116 123, gratuit, oricând. NHS: 111.",
     },
     "carry_on": {
         "en": "Thank you for telling us. Do you want to carry on?",

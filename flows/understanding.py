@@ -38,7 +38,7 @@ def _build_table() -> dict[int, str | None]:
             )
             if base != char and base:
                 table[cp] = base
-    for char in "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n\r\x0b\x0c":
+    for char in '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n\r\x0b\x0c':
         table[ord(char)] = " "
     for char in "’‘ʼ`´":
         table[ord(char)] = "'"
@@ -67,14 +67,45 @@ def normalise(text: str) -> str:
 # Words that mean the same as an option with this key, per language.
 _KEY_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "yes": {
-        "en": ("yes", "y", "ya", "yah", "yeah", "yea", "yep", "yup", "ye", "yh", "yes please",
-               "ok", "okay", "k", "kk", "sure", "aye", "of course", "course", "go on", "alright"),
+        "en": (
+            "yes",
+            "y",
+            "ya",
+            "yah",
+            "yeah",
+            "yea",
+            "yep",
+            "yup",
+            "ye",
+            "yh",
+            "yes please",
+            "ok",
+            "okay",
+            "k",
+            "kk",
+            "sure",
+            "aye",
+            "of course",
+            "course",
+            "go on",
+            "alright",
+        ),
         "pl": ("tak", "jasne", "pewnie", "oczywiscie", "dobrze", "ok", "okej", "tak prosze"),
         "ro": ("da", "sigur", "desigur", "bine", "ok", "da te rog"),
     },
     "no": {
-        "en": ("no", "n", "nah", "nope", "naw", "no thanks", "no thank you", "not now", "never",
-               "no way"),
+        "en": (
+            "no",
+            "n",
+            "nah",
+            "nope",
+            "naw",
+            "no thanks",
+            "no thank you",
+            "not now",
+            "never",
+            "no way",
+        ),
         "pl": ("nie", "nie dziekuje", "nie teraz", "nigdy"),
         "ro": ("nu", "nu multumesc", "nu acum", "niciodata"),
     },
@@ -104,8 +135,17 @@ _KEY_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "ro": ("bine", "fain"),
     },
     "great": {
-        "en": ("great", "very good", "really good", "brilliant", "amazing", "excellent", "gr8",
-               "perfect", "fantastic"),
+        "en": (
+            "great",
+            "very good",
+            "really good",
+            "brilliant",
+            "amazing",
+            "excellent",
+            "gr8",
+            "perfect",
+            "fantastic",
+        ),
         "pl": ("super", "swietnie", "bardzo dobrze", "rewelacja"),
         "ro": ("super", "excelent", "foarte bine", "grozav"),
     },
@@ -171,8 +211,10 @@ class Matcher:
         every = dict.fromkeys([*languages, "en", "pl", "ro"])
         others = [lang for lang in every if lang != language]
         # Later layers win: other languages' words, then this language's, then numbers and emoji.
-        layers = [self._words(choices, others, scale_three), self._words(choices, [language],
-                                                                          scale_three)]
+        layers = [
+            self._words(choices, others, scale_three),
+            self._words(choices, [language], scale_three),
+        ]
         symbols: dict[str, tuple[str, str]] = {}
         for index, choice in enumerate(choices, start=1):
             _add(symbols, str(index), choice.key, "number")
@@ -194,8 +236,11 @@ class Matcher:
             if word in exact and exact[word][1] == "text":
                 exact[word] = (_AMBIGUOUS_MARK, "text")
         self._exact = exact
-        fuzzy = [form for form, (key, kind) in exact.items()
-                 if kind == "text" and key and len(form) >= 2 and not form.isdigit()]
+        fuzzy = [
+            form
+            for form, (key, kind) in exact.items()
+            if kind == "text" and key and len(form) >= 2 and not form.isdigit()
+        ]
         self._fuzzy = tuple(fuzzy)
         self._fuzzy_keys = tuple(exact[form][0] for form in fuzzy)
 
