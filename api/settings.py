@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     signposting: str | None = None
     alert_webhook_url: str | None = None
     log_level: str = "INFO"
+    # When set, /metrics asks for it as a bearer token; when empty, /metrics is public.
+    metrics_token: SecretStr | None = None
 
 
 @lru_cache
