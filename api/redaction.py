@@ -34,15 +34,18 @@ _DIGITS = {
 # Cheap checks that let most texts skip most patterns.
 _HAS_DIGIT = re.compile(r"[0-9]")
 _HAS_LINKISH = re.compile(r"[./@]")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 
 _URL_END = r"[^\s<>\"'.,!?;:)\]}]"
 _URL_BODY = r"[^\s<>\"']*"
 
 # Top-level domains safe to treat as links even with no path: they rarely follow a word
 # when someone skips the space after a full stop ("it was there.to see" must stay).
-_COMMON_TLDS = "com|org|net|uk|ly|io|info|biz|xyz|gov|edu|ie"
+_COMMON_TLDS = "com|org|net|uk|io|xyz|gov|edu"
 # Riskier ones count only with a path, as in "t.me/name" or "wa.me/447...".
-_PATH_TLDS = f"{_COMMON_TLDS}|me|co|be|to|gg|gl|app|link|pl|ro|eu|de|fr|tv|ws|page|site|ru"
+_PATH_TLDS = (
+    f"{_COMMON_TLDS}|ly|info|biz|ie|me|co|be|to|gg|gl|app|link|pl|ro|eu|de|fr|tv|ws|page|site|ru"
+)
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 
@@ -67,26 +70,32 @@ _HANDLE_RE = re.compile(
 
 # Cards are 13-19 digits starting 2-6 (Visa, Mastercard, Amex, Maestro, Discover); a
 # Luhn check tells them from other long numbers.
-_CARD_RE = re.compile(r"(?<![\w+])[2-6](?:[ -]?[0-9]){12,18}(?![\w])")
+_DASH = "\\-\u2010-\u2015\u2212"  # hyphen, the dashes phones auto-correct to, minus
+_CARD_RE = re.compile(rf"(?<![\w+])[2-6](?:[ {_DASH}]?[0-9]){{12,18}}(?!\w)")
 
-# National Insurance: two letters, six digits, a letter A-D. The first letter is never
-# D, F, I, Q, U or V and the second never D, F, I, O, Q, U or V.
+# National Insurance: two letters, six digits, a letter A-D, spaced or not. Without the
+# final letter only the valid prefixes count (never D, F, I, Q, U or V first; never D, F,
+# I, O, Q, U or V second), so "is123456" stays.
 _NI_RE = re.compile(
-    r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
-    r"(?:[ -]?[0-9]{2}[ -]?[0-9]{2}[ -]?[0-9]{2}[ -]?[A-D]|[0-9]{6})\b",
+    r"\b[A-Z]{2}[ -]?[0-9]{2}[ -]?[0-9]{2}[ -]?[0-9]{2}[ -]?[A-D]\b"
+    r"|\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}\b",
     re.IGNORECASE,
 )
 
-_SEP = r"[ \t\u00a0\-.()]{0,3}"
+_SEP = rf"[ \t\u00a0.(){_DASH}]{{0,3}}"
+# Not straight after "10:" or "12/" or "3.", so times, dates and decimals stay whole.
+_PHONE_START = r"(?<![\w+])(?<![0-9][.:/])"
+_PHONE_END = r"(?![0-9])(?![:/][0-9])"
+_PL_MOBILE = r"(?:45|5[0137]|6[0-9]|7[2389]|88)[0-9]"
 _PHONE_RE = re.compile(
     # International: +44 7700 900123, 0044 7700 900123, +48 600 123 456, +1 (555) 123-4567.
-    rf"(?<![\w+/:.])(?:\+|\b00)\s?[1-9](?:{_SEP}[0-9]){{6,14}}(?![0-9:/])"
+    rf"{_PHONE_START}(?:\+|\b00)\s?[1-9](?:{_SEP}[0-9]){{6,14}}{_PHONE_END}"
     # UK national: 07700 900123, (020) 7946 0958, 0161-496-0000.
-    rf"|(?<![\w+/:.])\(?0[1-9](?:{_SEP}[0-9]){{8,9}}(?![0-9:/])"
-    # Polish mobiles written 600 123 456 (the separator repeats).
-    r"|(?<![\w+/:.])[4-8][0-9]{2}([ -]?)[0-9]{3}\1[0-9]{3}(?![0-9:/])"
-    # Any other unbroken run of 10-15 digits: a phone or an account number.
-    r"|(?<![\w+/:.])[0-9]{10,15}(?![0-9:/])"
+    rf"|{_PHONE_START}\(?0{_SEP}[1-9](?:{_SEP}[0-9]){{8,9}}{_PHONE_END}"
+    # Polish mobiles as written at home: 600 123 456, 512-345-678.
+    rf"|{_PHONE_START}{_PL_MOBILE}([ -]?)[0-9]{{3}}\1[0-9]{{3}}{_PHONE_END}"
+    # Any other unbroken run of ten or more digits: a phone or an account number.
+    rf"|{_PHONE_START}[0-9]{{10,}}{_PHONE_END}"
 )
 
 # Full UK postcodes: "SW1A 1AA", "m1 1ae", "E17AB". Outward codes alone ("M1") are left:
@@ -110,7 +119,7 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def _card(match: re.Match[str]) -> str:
-    digits = re.sub(r"[ -]", "", match.group(0))
+    digits = _NOT_DIGIT.sub("", match.group(0))
     return CARD if _luhn_ok(digits) else match.group(0)
 
 
