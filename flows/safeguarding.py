@@ -100,6 +100,7 @@ _LEXICON: dict[ConcernCategory, tuple[str, ...]] = {
         r"(?:going to|gonna|will|wants to|want to|said he would|said she would|threatened to)"
         r" kill me",
         r"(?:bije|pobil|pobila|pobili|uderzyl|uderzyla|kopie|kopal|dusi|dusil) mnie",
+        r"mnie (?:bije|bil|bila|pobil|pobila|uderzyl|uderzyla|kopie|dusi|dusil)",
         r"grozi(?:l|la|li)? mi",
         r"zabije mnie",
         r"pobit[ya]",
