@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     # Key that encrypts voice answers at rest (Fernet, urlsafe base64 32 bytes).
     voice_key: SecretStr | None = None
+    # The programs that speak prompts (Debian: espeak-ng, opus-tools); a name on PATH or a path.
+    espeak_path: str = "espeak-ng"
+    opusenc_path: str = "opusenc"
 
     min_group: int = Field(default=5, ge=2)
     retention_days: int = Field(default=90, ge=1)
