@@ -8,10 +8,13 @@ is one DELETE per table (see `api.participants.service.forget`).
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import NaiveDatetime
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
+# Times are naive UTC everywhere (NaiveDatetime below): SQLModel would otherwise map
+# datetime to a timezone-aware column that refuses naive values.
 def utcnow() -> datetime:
     """Return the current time in UTC, without tzinfo (portable across SQLite and PostgreSQL)."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -25,7 +28,7 @@ class Site(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class ApiKey(SQLModel, table=True):
@@ -38,8 +41,8 @@ class ApiKey(SQLModel, table=True):
     label: str = Field(default="", max_length=120)
     key_hash: str = Field(max_length=64, unique=True, index=True)
     prefix: str = Field(max_length=12)  # first characters, to tell keys apart in lists
-    created_at: datetime = Field(default_factory=utcnow)
-    revoked_at: datetime | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    revoked_at: NaiveDatetime | None = None
 
 
 class Checkin(SQLModel, table=True):
@@ -48,10 +51,10 @@ class Checkin(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=64)
     site_id: int = Field(foreign_key="site.id", index=True)
     flow: str = Field(max_length=64)
-    expires_at: datetime | None = None
+    expires_at: NaiveDatetime | None = None
     max_uses: int | None = None
     uses: int = 0
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 # --- participants and conversations -----------------------------------------------------
@@ -68,8 +71,8 @@ class Participant(SQLModel, table=True):
     voice_prompts: bool = False
     reachable: bool = True
     site_id: int | None = Field(default=None, foreign_key="site.id", index=True)
-    last_nudged_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    last_nudged_at: NaiveDatetime | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Conversation(SQLModel, table=True):
@@ -78,7 +81,7 @@ class Conversation(SQLModel, table=True):
     pseudonym: str = Field(primary_key=True, max_length=128)
     run_id: int | None = Field(default=None, foreign_key="run.id")
     session: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Run(SQLModel, table=True):
@@ -91,8 +94,8 @@ class Run(SQLModel, table=True):
     checkin_code: str | None = Field(default=None, max_length=64, index=True)
     language: str = Field(default="en", max_length=8)
     status: str = Field(default="active", max_length=12)  # active|completed|stopped|expired
-    started_at: datetime = Field(default_factory=utcnow, index=True)
-    ended_at: datetime | None = None
+    started_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    ended_at: NaiveDatetime | None = None
 
 
 class Answer(SQLModel, table=True):
@@ -116,7 +119,7 @@ class Answer(SQLModel, table=True):
     free_text: bool = False
     language: str = Field(default="en", max_length=8)
     proposal_id: int | None = Field(default=None, foreign_key="proposal.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, index=True)
+    created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
 class InboundMessage(SQLModel, table=True):
@@ -130,7 +133,7 @@ class InboundMessage(SQLModel, table=True):
     pseudonym: str = Field(max_length=128, index=True)
     message_id: str = Field(max_length=64)
     response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, index=True)
+    created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
 class SealedAddress(SQLModel, table=True):
@@ -141,7 +144,7 @@ class SealedAddress(SQLModel, table=True):
     pseudonym: str = Field(primary_key=True, max_length=128)
     channel: str = Field(max_length=20)
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -158,11 +161,11 @@ class OutboxMessage(SQLModel, table=True):
     options: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
     status: str = Field(default="pending", max_length=12)  # pending|leased|delivered|failed|blocked
     attempts: int = 0
-    available_at: datetime = Field(default_factory=utcnow)
-    lease_expires_at: datetime | None = None
+    available_at: NaiveDatetime = Field(default_factory=utcnow)
+    lease_expires_at: NaiveDatetime | None = None
     loop_update_id: int | None = Field(default=None, foreign_key="loop_update.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow)
-    delivered_at: datetime | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    delivered_at: NaiveDatetime | None = None
 
 
 class VoiceNote(SQLModel, table=True):
@@ -179,7 +182,7 @@ class VoiceNote(SQLModel, table=True):
     size: int = 0
     transcript: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     audio_deleted: bool = False
-    created_at: datetime = Field(default_factory=utcnow, index=True)
+    created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
 # --- themes, insights and closing the loop ---------------------------------------------
@@ -195,7 +198,7 @@ class Theme(SQLModel, table=True):
     status: str = Field(default="heard", max_length=16)  # heard|planned|done|not_possible
     note: str = Field(default="", max_length=300)
     source: str = Field(default="codebook", max_length=16)  # codebook | discovered
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class AnswerTheme(SQLModel, table=True):
@@ -216,7 +219,7 @@ class LoopUpdate(SQLModel, table=True):
     theme_id: int = Field(foreign_key="theme.id", index=True)
     text: str = Field(max_length=300)
     queued: int = 0
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Proposal(SQLModel, table=True):
@@ -226,7 +229,7 @@ class Proposal(SQLModel, table=True):
     text: str = Field(max_length=300)
     site_id: int | None = Field(default=None, foreign_key="site.id")
     status: str = Field(default="open", max_length=12)  # open | closed
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class SafeguardingAlert(SQLModel, table=True):
@@ -237,7 +240,7 @@ class SafeguardingAlert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     site_id: int | None = Field(default=None, foreign_key="site.id")
     category: str = Field(max_length=20)
-    created_at: datetime = Field(default_factory=utcnow, index=True)
+    created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
 # Tables holding a participant's rows; "delete my data" clears each by pseudonym.
