@@ -1,0 +1,1 @@
+"""Participants: known only by a pseudonym, and forgotten on request."""
