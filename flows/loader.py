@@ -52,13 +52,15 @@ class _Reader:
                     key = str(key)
                 line = key_node.start_mark.line + 1
                 if key in result:
+                    # A node's id comes first, so the duplicate's node is usually known.
+                    node_id = result.get("id") if len(loc) == 2 and loc[0] == "nodes" else None
                     self.errors.append(
                         Finding(
                             "duplicate_key",
                             f"duplicate key {key!r}",
                             "error",
                             self.file,
-                            None,
+                            node_id if isinstance(node_id, str) else None,
                             line,
                         )
                     )

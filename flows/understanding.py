@@ -58,7 +58,7 @@ def normalise(text: str) -> str:
     """Return `text` folded for matching: NFKC, casefold, no accents, punctuation or decoration."""
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_TABLE)
     # Quotes only matter inside words ("don't"); a stray quote is punctuation.
-    folded = " ".join(word.strip("'") for word in folded.split())
+    folded = " ".join(word for word in (w.strip("'") for w in folded.split()) if word)
     if len(folded) > 2 and _REPEATS.search(folded):
         folded = _REPEATS.sub(r"\1\1", folded)
     return folded
