@@ -49,7 +49,8 @@ def test_check_fails_on_a_broken_flow_and_names_file_node_and_line(cli) -> None:
     result = CliRunner().invoke(cli, ["flows", "check", str(BROKEN / "missing_node.yaml")])
     assert result.exit_code == 1
     assert f"{BROKEN / 'missing_node.yaml'}:9: node 'hello': next goes to missing node" in (
-        result.output)
+        result.output
+    )
 
 
 def test_check_a_directory_json_counts_every_error(cli) -> None:
@@ -61,8 +62,10 @@ def test_check_a_directory_json_counts_every_error(cli) -> None:
 
 def test_check_reports_warnings_without_failing(cli, tmp_path) -> None:
     flow = tmp_path / "wordy.yaml"
-    flow.write_text("id: wordy\nversion: 1\nexpiry: 1d\nlanguages: {en: reviewed}\n"
-                    "nodes:\n  - id: bye\n    say: {en: Bye.}\n")
+    flow.write_text(
+        "id: wordy\nversion: 1\nexpiry: 1d\nlanguages: {en: reviewed}\n"
+        "nodes:\n  - id: bye\n    say: {en: Bye.}\n"
+    )
     result = CliRunner().invoke(cli, ["flows", "check", str(flow)])
     assert result.exit_code == 0
     assert "1 flows: 0 errors, 1 warnings" in result.output
@@ -70,8 +73,9 @@ def test_check_reports_warnings_without_failing(cli, tmp_path) -> None:
 
 
 def test_try_checkin_finishes_with_the_scripted_lines(cli) -> None:
-    result = CliRunner().invoke(cli, ["try", "checkin", "--json"],
-                                input="1\n2\nThe staff listened\nno\n")
+    result = CliRunner().invoke(
+        cli, ["try", "checkin", "--json"], input="1\n2\nThe staff listened\nno\n"
+    )
     assert result.exit_code == 0
     replies = [json.loads(line) for line in result.output.splitlines()]
     assert replies[0]["text"] == "How are things for you today?"
@@ -106,8 +110,14 @@ def _root_cli_works() -> bool:
 @pytest.mark.skipif(not _root_cli_works(), reason="the root `heard` command is not ready")
 def test_heard_try_checkin_through_the_real_command() -> None:
     heard = str(ROOT / ".venv" / "bin" / "heard")
-    done = subprocess.run([heard, "try", "checkin", "--json"], input="1\n2\nThe staff listened\nno\n",
-                          capture_output=True, text=True, cwd=ROOT, check=True)
+    done = subprocess.run(
+        [heard, "try", "checkin", "--json"],
+        input="1\n2\nThe staff listened\nno\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     assert json.loads(done.stdout.splitlines()[-1])["ended"] is True
     checked = subprocess.run([heard, "flows", "check"], capture_output=True, text=True, cwd=ROOT)
     assert checked.returncode == 0 and "0 errors, 0 warnings" in checked.stdout

@@ -10,8 +10,15 @@ from flows import Action, Input, system_text
 
 @pytest.mark.parametrize(
     ("language", "word"),
-    [("en", "stop"), ("en", "STOP!!"), ("en", " Stop. "), ("pl", "koniec"), ("pl", "stop"),
-     ("ro", "gata"), ("ro", "stop")],
+    [
+        ("en", "stop"),
+        ("en", "STOP!!"),
+        ("en", " Stop. "),
+        ("pl", "koniec"),
+        ("pl", "stop"),
+        ("ro", "gata"),
+        ("ro", "stop"),
+    ],
 )
 def test_stop_mid_flow_keeps_saved_answers(library, language, word) -> None:
     chat = Chat(library, "checkin", language)
@@ -114,7 +121,10 @@ def test_switching_language_midway_asks_again_in_the_new_language(library) -> No
     chat.send("language")
     options = chat.question.options
     assert [(o.key, o.emoji, o.label) for o in options] == [
-        ("en", "🇬🇧", "English"), ("pl", "🇵🇱", "Polski"), ("ro", "🇷🇴", "Română")]
+        ("en", "🇬🇧", "English"),
+        ("pl", "🇵🇱", "Polski"),
+        ("ro", "🇷🇴", "Română"),
+    ]
     chat.send("🇷🇴")
     assert Action("language", "ro") in chat.step.events
     assert chat.question.text == "Ce te-a ajutat în ultima vreme? Scrie un lucru."
@@ -124,8 +134,9 @@ def test_switching_language_midway_asks_again_in_the_new_language(library) -> No
     assert chat.question.language == "ro"
 
 
-@pytest.mark.parametrize("answer", [Input(choice="pl"), Input(text="2"), Input(text="polski"),
-                                    Input(text="POLISH")])
+@pytest.mark.parametrize(
+    "answer", [Input(choice="pl"), Input(text="2"), Input(text="polski"), Input(text="POLISH")]
+)
 def test_language_question_understands_taps_numbers_and_names(library, answer) -> None:
     chat = Chat(library, "feedback")
     chat.send("język")
@@ -176,8 +187,12 @@ def test_unknown_command_input_is_not_understood(library, command) -> None:
 
 
 def test_help_menu_enters_each_flow(library) -> None:
-    for key, flow, node in [("checkin", "checkin", "how"), ("feedback", "feedback", "rate"),
-                            ("ideas", "codesign", "idea"), ("delete", "forget", "confirm")]:
+    for key, flow, node in [
+        ("checkin", "checkin", "how"),
+        ("feedback", "feedback", "rate"),
+        ("ideas", "codesign", "idea"),
+        ("delete", "forget", "confirm"),
+    ]:
         chat = Chat(library, "help")
         chat.send(Input(choice=key))
         assert (chat.session["flow"], chat.question.node) == (flow, node)

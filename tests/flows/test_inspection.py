@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flows import inspect_flow, load_library, parse_flow
 from flows.inspection import figures, reading_ease
 

@@ -14,14 +14,19 @@ BROKEN = Path(__file__).parent / "broken"
 EXPECTED = {
     "bad_action.yaml": ("bad_action", 10, "bye", "unknown action 'email_everyone'"),
     "bad_duration.yaml": (
-        "bad_value", 3, None,
+        "bad_value",
+        3,
+        None,
         "bad value for expiry: bad duration 'soon': use a number and m, h, d or w, like 48h",
     ),
-    "bad_scale.yaml": ("bad_value", 8, "mood",
-                       "bad value for nodes.0.ask.scale: Input should be 3 or 5"),
+    "bad_scale.yaml": (
+        "bad_value",
+        8,
+        "mood",
+        "bad value for nodes.0.ask.scale: Input should be 3 or 5",
+    ),
     "bad_yaml.yaml": ("yaml", 5, None, "bad YAML: expected ',' or '}', but got ':'"),
-    "choice_without_options.yaml": ("choice_without_options", 8, "pick",
-                                    "a choice needs options"),
+    "choice_without_options.yaml": ("choice_without_options", 8, "pick", "a choice needs options"),
     "duplicate_key.yaml": ("duplicate_key", 8, "bye", "duplicate key 'say'"),
     "duplicate_node.yaml": ("duplicate_node", 12, "hello", "duplicate node id 'hello'"),
     "end_with_exit.yaml": ("end_with_exit", 9, "bye", "an end node cannot go on"),
@@ -29,13 +34,20 @@ EXPECTED = {
     "missing_node.yaml": ("missing_node", 9, "hello", "next goes to missing node 'nowhere'"),
     "missing_text.yaml": ("missing_text", 10, "bye", "missing 'en' text"),
     "not_a_flow.yaml": ("not_a_flow", 1, None, "a flow file must be a mapping"),
-    "question_without_text.yaml": ("question_without_text", 7, "mood",
-                                   "a question needs `say` text"),
-    "unknown_category.yaml": ("unknown_category", 10, "consent",
-                              "route for unknown category 'maybe'"),
+    "question_without_text.yaml": (
+        "question_without_text",
+        7,
+        "mood",
+        "a question needs `say` text",
+    ),
+    "unknown_category.yaml": (
+        "unknown_category",
+        10,
+        "consent",
+        "route for unknown category 'maybe'",
+    ),
     "unknown_key.yaml": ("unknown_key", 10, "typo", "unknown key 'sya'"),
-    "unknown_language.yaml": ("unknown_language", 9, "hello",
-                              "text in undeclared language 'fr'"),
+    "unknown_language.yaml": ("unknown_language", 9, "hello", "text in undeclared language 'fr'"),
 }
 
 
@@ -73,7 +85,10 @@ nodes:
     with pytest.raises(FlowError) as caught:
         parse_flow(text)
     assert [(e.code, e.line) for e in caught.value.errors] == [
-        ("missing_node", 9), ("duplicate_node", 10), ("missing_node", 12)]
+        ("missing_node", 9),
+        ("duplicate_node", 10),
+        ("missing_node", 12),
+    ]
 
 
 def test_unreadable_file_is_a_flow_error(tmp_path) -> None:
@@ -86,7 +101,8 @@ def test_more_than_four_options_loads_with_a_warning_not_an_error() -> None:
     from flows import inspect_flow
 
     options = "\n".join(
-        f"        - {{key: o{i}, emoji: '🙂', label: {{en: Pick {i}}}}}" for i in range(5))
+        f"        - {{key: o{i}, emoji: '🙂', label: {{en: Pick {i}}}}}" for i in range(5)
+    )
     flow = parse_flow(f"""
 id: five
 version: 1

@@ -79,10 +79,18 @@ def test_normalising_and_matching_never_raise(text) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.one_of(st.none(), st.integers(), st.text(), st.lists(st.text()),
-                 st.dictionaries(st.text(max_size=12), st.one_of(st.none(), st.integers(),
-                                                                 st.text(max_size=12)))),
-       TEXT)
+@given(
+    st.one_of(
+        st.none(),
+        st.integers(),
+        st.text(),
+        st.lists(st.text()),
+        st.dictionaries(
+            st.text(max_size=12), st.one_of(st.none(), st.integers(), st.text(max_size=12))
+        ),
+    ),
+    TEXT,
+)
 def test_any_stored_session_is_survived(session, text) -> None:
     step = resume(LIBRARY, session, Input(text=text))
     assert step.ended or step.messages

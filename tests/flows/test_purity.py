@@ -8,8 +8,23 @@ from pathlib import Path
 import flows
 
 PACKAGE = Path(flows.__file__).parent
-FORBIDDEN = {"api", "bot", "heard", "socket", "httpx", "requests", "urllib", "sqlite3",
-             "sqlalchemy", "sqlmodel", "subprocess", "logging", "telegram", "asyncio", "os"}
+FORBIDDEN = {
+    "api",
+    "bot",
+    "heard",
+    "socket",
+    "httpx",
+    "requests",
+    "urllib",
+    "sqlite3",
+    "sqlalchemy",
+    "sqlmodel",
+    "subprocess",
+    "logging",
+    "telegram",
+    "asyncio",
+    "os",
+}
 
 
 def _imports(path: Path) -> set[str]:

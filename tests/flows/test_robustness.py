@@ -63,7 +63,11 @@ def test_odd_text_at_a_choice_is_asked_twice_then_kept_as_other(library, text) -
     chat.send(text)
     saved = chat.results()[-1]
     assert (saved.name, saved.category, saved.value, saved.free_text) == (
-        "rating", "other", text, True)
+        "rating",
+        "other",
+        text,
+        True,
+    )
     assert chat.question.node == "good"
     assert chat.session["results"]["rating"] == {"value": "", "category": "other"}
 
@@ -90,9 +94,21 @@ def test_forged_choice_keys_are_not_understood(library, key) -> None:
 
 @pytest.mark.parametrize(
     ("text", "category"),
-    [("🙂🙂🙂", "good"), ("😄", "great"), ("😞 😞", "awful"), ("👍🏽", "good"), ("5️⃣", "great"),
-     ("g\u200bo\u200bo\u200bd", "good"), ("  GrEaT!!! ", "great"), ("gud", "good"),
-     ("okk", "ok"), ("meh", "ok"), ("3", "ok"), ("three", "ok"), ("\u202bbad\u202c", "bad")],
+    [
+        ("🙂🙂🙂", "good"),
+        ("😄", "great"),
+        ("😞 😞", "awful"),
+        ("👍🏽", "good"),
+        ("5️⃣", "great"),
+        ("g\u200bo\u200bo\u200bd", "good"),
+        ("  GrEaT!!! ", "great"),
+        ("gud", "good"),
+        ("okk", "ok"),
+        ("meh", "ok"),
+        ("3", "ok"),
+        ("three", "ok"),
+        ("\u202bbad\u202c", "bad"),
+    ],
 )
 def test_faces_understand_emoji_words_numbers_and_slips(library, text, category) -> None:
     chat = Chat(library, "checkin")
@@ -108,7 +124,11 @@ def test_voice_note_answers_a_voice_or_text_question(library) -> None:
     chat.send(Input(voice="voice:abc123"))
     saved = chat.results()[-1]
     assert (saved.value, saved.category, saved.input, saved.free_text) == (
-        "voice:abc123", "voice", "voice", False)
+        "voice:abc123",
+        "voice",
+        "voice",
+        False,
+    )
 
 
 def test_voice_note_at_a_choice_is_not_understood(library) -> None:
@@ -147,8 +167,16 @@ def test_untrusted_session_restarts_politely(library, session) -> None:
 def test_session_with_wrong_types_is_repaired_not_restarted(library) -> None:
     chat = Chat(library, "checkin")
     session = dict(chat.session)
-    session.update(attempts="lots", history="how", results=[1], params=None, pending="x",
-                   expires_at=42, stack={"a": 1}, language=5)
+    session.update(
+        attempts="lots",
+        history="how",
+        results=[1],
+        params=None,
+        pending="x",
+        expires_at=42,
+        stack={"a": 1},
+        language=5,
+    )
     step = resume(library, session, Input(text="4"), now=NOW)
     assert [e.kind for e in step.events][:1] == ["result_saved"]
     assert step.session["language"] == "en"
@@ -162,8 +190,19 @@ def test_session_is_plain_json(library) -> None:
     chat.send("x")
     copy = json.loads(json.dumps(chat.session))
     assert copy == chat.session
-    assert set(copy) >= {"flow", "flow_version", "language", "node", "attempts", "history",
-                         "results", "params", "status", "waiting_since", "expires_at"}
+    assert set(copy) >= {
+        "flow",
+        "flow_version",
+        "language",
+        "node",
+        "attempts",
+        "history",
+        "results",
+        "params",
+        "status",
+        "waiting_since",
+        "expires_at",
+    }
     for event in chat.events():
         json.dumps(event.to_dict())
 
@@ -189,7 +228,8 @@ def test_timeout_saves_timeout_and_follows_its_route(library) -> None:
     assert step.events[-1].timeout_at == (NOW + timedelta(hours=48)).isoformat()
     step = resume(lib, step.session, Input(timed_out=True), now=NOW + timedelta(hours=48))
     assert [(e.category, e.input) for e in step.events if isinstance(e, ResultSaved)] == [
-        ("timeout", "timeout")]
+        ("timeout", "timeout")
+    ]
     assert [m.node for m in step.messages] == ["later"]
 
 

@@ -88,7 +88,10 @@ def test_crisis_free_text_is_kept_signposted_and_asked_to_carry_on(library) -> N
     saved = step.events[1]
     assert isinstance(saved, ResultSaved)
     assert (saved.name, saved.value, saved.free_text) == (
-        "helped", "nothing helps, I want to end it all", True)
+        "helped",
+        "nothing helps, I want to end it all",
+        True,
+    )
     assert step.messages[0].text == system_text("signposting", "en")
     assert "999" in step.messages[0].text and "116 123" in step.messages[0].text
     assert step.messages[1].text == system_text("carry_on", "en")
@@ -129,8 +132,9 @@ def test_signposting_can_come_from_the_host(library) -> None:
     chat = Chat(library, "checkin")
     text = resume(library, chat.session, Input(text="overdosed"), signposting="Call 112.")
     assert text.messages[0].text == "Call 112."
-    by_language = resume(library, chat.session, Input(text="overdosed"),
-                         signposting={"en": "Ring 999 now."})
+    by_language = resume(
+        library, chat.session, Input(text="overdosed"), signposting={"en": "Ring 999 now."}
+    )
     assert by_language.messages[0].text == "Ring 999 now."
 
 

@@ -20,9 +20,16 @@ def test_every_shared_text_is_in_every_language_and_fits(key) -> None:
 
 @pytest.mark.parametrize(
     ("count", "language", "hint"),
-    [(0, "en", ""), (1, "en", "Reply 1"), (2, "en", "Reply 1 or 2"), (3, "en", "Reply 1, 2 or 3"),
-     (5, "en", "Reply 1, 2, 3, 4 or 5"), (2, "pl", "Odpowiedz 1 lub 2"),
-     (3, "ro", "Răspunde 1, 2 sau 3"), (2, "xx", "Reply 1 or 2")],
+    [
+        (0, "en", ""),
+        (1, "en", "Reply 1"),
+        (2, "en", "Reply 1 or 2"),
+        (3, "en", "Reply 1, 2 or 3"),
+        (5, "en", "Reply 1, 2, 3, 4 or 5"),
+        (2, "pl", "Odpowiedz 1 lub 2"),
+        (3, "ro", "Răspunde 1, 2 sau 3"),
+        (2, "xx", "Reply 1 or 2"),
+    ],
 )
 def test_hint_lists_the_numbers_to_reply_with(count, language, hint) -> None:
     assert hint_for(count, language) == hint
