@@ -95,7 +95,8 @@ class Run(SQLModel, table=True):
     language: str = Field(default="en", max_length=8)
     status: str = Field(default="active", max_length=12)  # active|completed|stopped|expired
     started_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
-    ended_at: NaiveDatetime | None = None
+    # Indexed so insights can pick up runs that ended since they last looked.
+    ended_at: NaiveDatetime | None = Field(default=None, index=True)
 
 
 class Answer(SQLModel, table=True):
@@ -195,10 +196,36 @@ class Theme(SQLModel, table=True):
     slug: str = Field(max_length=64, unique=True, index=True)
     name: str = Field(max_length=120)
     terms: dict[str, list[str]] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Idioms that contain a term without meaning the theme, by language.
+    exclude: dict[str, list[str]] = Field(default_factory=dict, sa_column=Column(JSON))
     status: str = Field(default="heard", max_length=16)  # heard|planned|done|not_possible
     note: str = Field(default="", max_length=300)
     source: str = Field(default="codebook", max_length=16)  # codebook | discovered
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class ThemeProposal(SQLModel, table=True):
+    """A theme that discovery proposed from untagged answers, until a coordinator accepts it."""
+
+    __tablename__ = "theme_proposal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    size: int = 0
+    contributors: int = 0
+    # Redacted quotes, kept only when the group had at least HEARD_MIN_GROUP people.
+    examples: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    status: str = Field(default="open", max_length=12)  # open | accepted
+    theme_id: int | None = Field(default=None, foreign_key="theme.id", ondelete="SET NULL")
+    created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+
+
+class Counter(SQLModel, table=True):
+    """A named number shared by every API process: data versions and background-job progress."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: int = 0
 
 
 class AnswerTheme(SQLModel, table=True):
