@@ -92,3 +92,25 @@ def test_a_model_without_a_migration_is_noticed(tmp_path: Path) -> None:
         connection.execute(text("DROP TABLE safeguarding_alert"))
     engine.dispose()
     assert any("safeguarding_alert" in repr(diff) for diff in _differences(url))
+
+
+def test_a_schema_made_by_create_schema_is_adopted_not_rebuilt(tmp_path: Path) -> None:
+    from api.db import create_schema
+
+    url = f"sqlite:///{tmp_path / 'early.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    upgrade_database(url)
+    assert current_revision(url) is not None
+    assert _differences(url) == []
+
+
+def test_unversioned_tables_that_differ_are_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'odd.db'}"
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE participant (pseudonym TEXT PRIMARY KEY)"))
+    engine.dispose()
+    with pytest.raises(RuntimeError, match="no migration history"):
+        upgrade_database(url)
