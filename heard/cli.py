@@ -3,6 +3,7 @@
 import typer
 
 from heard import cli_admin, cli_doctor, cli_flows, serve
+from heard.logs import configure_from_environment
 
 app = typer.Typer(
     help="Heard: anonymous, accessible feedback over an SMS-like Telegram chat.",
@@ -22,4 +23,5 @@ app.command("doctor")(cli_doctor.doctor)
 
 def main() -> None:
     """Run the `heard` command."""
+    configure_from_environment()
     app()

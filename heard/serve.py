@@ -3,12 +3,12 @@
 import secrets
 
 import typer
-import uvicorn
 from pydantic import SecretStr
 
 from api.app import create_app
 from api.db import create_schema, make_engine
 from api.settings import Settings, get_settings
+from heard.server import run_server
 
 
 def _api_settings() -> Settings:
@@ -31,7 +31,7 @@ def serve(
     create_schema(engine)
     app = create_app(settings, engine=engine)
     typer.echo("Heard: the Telegram bot is off. Set HEARD_TELEGRAM_TOKEN to turn it on.")
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="warning")
+    run_server(app, host=host or settings.host, port=port or settings.port)
 
 
 def api(
@@ -41,7 +41,7 @@ def api(
     """Run the API alone (the bot runs elsewhere with `heard bot`)."""
     settings = get_settings()
     app = create_app(settings)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="warning")
+    run_server(app, host=host or settings.host, port=port or settings.port)
 
 
 def bot() -> None:
