@@ -78,6 +78,7 @@ async def test_send_message_is_recorded_with_chat_text_and_markup(
         "inline_keyboard": [[{"text": "😀 Good", "callback_data": "rate:5"}]]
     }
     assert answered.text == "123"  # free text stays text even when it looks like JSON
+    assert asked.at <= answered.at
     assert first.reply_markup == keyboard
     assert first.from_user.username == "heard_test_bot"
     assert first.chat.type == "private"

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import inspect
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,6 +30,7 @@ def create_app(
 
     async def call_method(request: Request) -> Response:
         """Answer one Bot API call and record it."""
+        arrived = time.monotonic()
         name = request.path_params["method"]
         found = methods.find(name)
         method_name = found[0] if found else name
@@ -44,9 +46,9 @@ def create_app(
             result = await _answer(state, request.path_params["token"], found, params)
         except (methods.ApiError, BadBody) as exc:
             error = exc if isinstance(exc, methods.ApiError) else methods.bad_request(str(exc))
-            state.record(SentCall(method_name, params, error.status, None, files))
+            state.record(SentCall(method_name, params, error.status, None, files, arrived))
             return _error(error)
-        state.record(SentCall(method_name, params, 200, result, files))
+        state.record(SentCall(method_name, params, 200, result, files, arrived))
         return JSONResponse({"ok": True, "result": result})
 
     async def download(request: Request) -> Response:

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ class SentCall:
     status: int = 200
     result: Any = None
     files: dict[str, UploadedFile] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)
+    """When the request arrived, by ``time.monotonic()`` (for rate-limit tests)."""
 
     @property
     def chat_id(self) -> int | str | None:
