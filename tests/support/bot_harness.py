@@ -223,3 +223,37 @@ def api_running(server: ApiServer) -> Iterator[ApiServer]:
         yield server
     finally:
         server.stop()
+
+
+def staff_client(api_app: FastAPI, key: str) -> httpx.AsyncClient:
+    """Return an HTTP client for staff endpoints of the in-process API, with this key."""
+    transport = httpx.ASGITransport(app=api_app, raise_app_exceptions=False)
+    return httpx.AsyncClient(
+        transport=transport,
+        base_url="http://api.heard.test",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+async def make_checkin(api_app: FastAPI, keys: dict[str, str], flow: str = "checkin") -> str:
+    """Create a site (admin) and a check-in code for it (outreach); return the code."""
+    async with staff_client(api_app, keys["admin"]) as admin:
+        site = await admin.post("/v1/sites", json={"name": "Riverside day centre"})
+        assert site.status_code == 201, site.text
+    async with staff_client(api_app, keys["outreach"]) as outreach:
+        made = await outreach.post(
+            "/v1/checkins", json={"site_id": site.json()["id"], "flow": flow}
+        )
+        assert made.status_code == 201, made.text
+    code: str = made.json()["code"]
+    return code
+
+
+async def welcome(rig: BotRig, user_id: int, *, followups: bool = False, **profile: Any) -> None:
+    """Take a person through the welcome: consent yes, follow-ups as asked, voice no."""
+    from fake_telegram import updates
+
+    await rig.send(updates.command(user_id, "/start", **profile))
+    await rig.send(updates.text(user_id, "1", **profile))  # consent: yes
+    await rig.send(updates.text(user_id, "1" if followups else "2", **profile))
+    await rig.send(updates.text(user_id, "2", **profile))  # read aloud: no
