@@ -35,6 +35,7 @@ def _words(text: str) -> frozenset[str]:
 
 
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_DOUBLE = re.compile(r"([^\W\d_])\1")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # "soooo" -> "soo", "stafff" -> "staff"
 
 STOP_WORDS: dict[str, frozenset[str]] = {
@@ -178,7 +179,7 @@ class Tagger:
         self._exact: dict[str, set[int]] = {}
         self._stems: dict[str, set[int]] = {}
         self._prefixes: dict[str, list[tuple[str, int, int, bool]]] = {}
-        self._fuzzy: dict[str, dict[str, set[int]]] = {}
+        self._fuzzy: dict[str, set[str]] = {}
         self._starts: dict[int, list[_Term]] = {}
         self._cache: dict[str, tuple[int, ...]] = {}
         for index, theme in enumerate(codebook.themes):
@@ -186,7 +187,7 @@ class Tagger:
                 for language, terms in table.items():
                     for term in terms:
                         self._add_term(index, language, term, exclude)
-        self._fuzzy_choices = {first: list(words) for first, words in self._fuzzy.items()}
+        self._fuzzy_choices = {first: sorted(words) for first, words in self._fuzzy.items()}
 
     def _add_term(self, theme: int, language: str, term: str, exclude: bool) -> None:
         words = [w for w in re.split(r"\s+", term.strip()) if w]
@@ -228,7 +229,7 @@ class Tagger:
         if len(word) >= 5 and word.isalpha():
             forms = _inflections(word) if mode == "en" else {word}
             for form in forms:
-                self._fuzzy.setdefault(form[0], {}).setdefault(form, set()).add(key)
+                self._fuzzy.setdefault(form[0], set()).add(form)
         return key
 
     def _resolve(self, token: str) -> tuple[int, ...]:
@@ -236,36 +237,54 @@ class Tagger:
         cached = self._cache.get(token)
         if cached is not None:
             return cached
-        keys = set(self._exact.get(token, ()))
-        if token not in _FOREIGN_STOP:
-            keys |= self._stems.get(stem_en(token), set())
-        # Function words ("in", "bine", "nie") are never stems, prefixes or misspellings.
-        if token not in _STOP:
-            english = stem_en(token) in _english_words() or token.endswith(_EN_ENDINGS)
-            for prefix, extra, key, foreign in self._prefixes.get(token[:_PREFIX_KEY], ()):
-                # An English word is read as English: "came" is not Romanian "camere".
-                if foreign and english and token != prefix:
-                    continue
-                if token.startswith(prefix) and len(token) - len(prefix) <= extra:
-                    keys.add(key)
-            if not keys and len(token) >= 5 and token.isalpha() and not english:
-                keys |= self._closest(token)
+        keys = self._direct(token)
+        if not keys and _DOUBLE.search(token):
+            # Stretched words collapse to two letters ("ruuude" -> "ruude"); try one.
+            keys = self._direct(_DOUBLE.sub(r"\1", token))
+        if (
+            not keys
+            and len(token) >= 5
+            and token.isalpha()
+            and token not in _STOP
+            and stem_en(token) not in _english_words()
+        ):
+            corrected = self._closest(token)
+            if corrected is not None:
+                keys = self._direct(corrected)
         result = tuple(sorted(keys))
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[token] = result
         return result
 
-    def _closest(self, token: str) -> set[int]:
+    def _direct(self, token: str) -> set[int]:
+        """Return the word-matchers a correctly spelt token satisfies."""
+        keys = set(self._exact.get(token, ()))
+        if token not in _FOREIGN_STOP:
+            keys |= self._stems.get(stem_en(token), set())
+        # Function words ("in", "bine", "nie") are never stems or prefixes of terms.
+        if token in _STOP:
+            return keys
+        # An English word is read as English: "came" is not Romanian "camere".
+        english = stem_en(token) in _english_words() or token.endswith(_EN_ENDINGS)
+        for prefix, extra, key, foreign in self._prefixes.get(token[:_PREFIX_KEY], ()):
+            if foreign and english and token != prefix:
+                continue
+            if token.startswith(prefix) and len(token) - len(prefix) <= extra:
+                keys.add(key)
+        return keys
+
+    def _closest(self, token: str) -> str | None:
+        """Return the term word this token is a slip of, if any."""
         choices = self._fuzzy_choices.get(token[0])
         if not choices:
-            return set()
+            return None
         # One slip in a short word, two in a long one; more than that reads as a new word.
         limit = 1 if len(token) < 8 else 2
         best = process.extractOne(
             token, choices, scorer=DamerauLevenshtein.distance, score_cutoff=limit
         )
-        return set(self._fuzzy[token[0]][best[0]]) if best is not None else set()
+        return None if best is None else str(best[0])
 
     def _allowed(self, language: str | None) -> frozenset[str] | None:
         if not language:
