@@ -11,8 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Every API setting; `.env.example` documents each one."""
 
+    # env_ignore_empty: `HEARD_PORT=` left blank in .env means "use the default", not "".
     model_config = SettingsConfigDict(
-        env_prefix="HEARD_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="HEARD_", env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
     )
 
     env: Literal["development", "test", "production"] = "development"

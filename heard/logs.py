@@ -57,7 +57,9 @@ QUIET_LOGGERS = {
 class LogSettings(BaseSettings):
     """How `heard` logs: HEARD_LOG_LEVEL and HEARD_LOG_FORMAT."""
 
-    model_config = SettingsConfigDict(env_prefix="HEARD_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="HEARD_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
