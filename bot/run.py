@@ -1,4 +1,7 @@
-"""Run the bot on its own: `heard bot` polls, or serves a webhook when one is configured."""
+"""Run the bot on its own: `heard bot` polls, or serves a webhook when one is configured.
+
+Logging is set up by the caller (`heard` configures its privacy-filtered root handler).
+"""
 
 import secrets
 from collections.abc import AsyncIterator
@@ -8,7 +11,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from bot.application import ALLOWED_UPDATES, build_application, running
-from bot.logs import configure_logging
 from bot.settings import BotSettings
 from bot.webhook import webhook_path, webhook_router
 
@@ -23,8 +25,6 @@ def webhook_secret(settings: BotSettings) -> str:
 
 def run_polling(settings: BotSettings) -> None:
     """Poll Telegram for updates until interrupted."""
-    token = settings.telegram_token.get_secret_value() if settings.telegram_token else None
-    configure_logging(settings.log_level, token)
     application = build_application(settings)
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
 
@@ -50,11 +50,10 @@ def webhook_app(settings: BotSettings) -> FastAPI:
 
 def run_webhook(settings: BotSettings) -> None:
     """Serve the webhook (on HEARD_WEBHOOK_HOST:HEARD_WEBHOOK_PORT) until interrupted."""
-    token = settings.telegram_token.get_secret_value() if settings.telegram_token else None
-    configure_logging(settings.log_level, token)
     uvicorn.run(
         webhook_app(settings),
         host=settings.webhook_host,
         port=settings.webhook_port,
-        log_level="warning",
+        log_config=None,  # keep the caller's (privacy-filtered) logging
+        access_log=False,  # raw paths and client addresses have no place in the log
     )

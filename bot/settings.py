@@ -42,7 +42,6 @@ class BotSettings(BaseSettings):
     outbox_rate: float = Field(default=25.0, gt=0)  # messages a second, all chats
     outbox_chat_gap: float = Field(default=1.0, ge=0)  # seconds between two to one chat
     spool_interval: float = Field(default=15.0, gt=0)
-    log_level: str = "INFO"
 
     @property
     def telegram_file_base_url(self) -> str:

@@ -1,13 +1,22 @@
 """`heard serve`, `heard api` and `heard bot`: run the API, the bot, or both in one process."""
 
 import secrets
+from contextlib import AsyncExitStack
 
+import httpx
 import typer
+from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api.app import create_app
 from api.db import create_schema, make_engine
 from api.settings import Settings, get_settings
+from bot.application import BotConfigError, HeardApplication, build_application, running
+from bot.client import ChannelClient
+from bot.identity import IdentityKeyError
+from bot.run import run_polling, run_webhook, webhook_secret
+from bot.settings import BotSettings, get_bot_settings
+from bot.webhook import webhook_path, webhook_router
 from heard.server import run_server
 
 
@@ -30,8 +39,48 @@ def serve(
     engine = make_engine(settings.database_url)
     create_schema(engine)
     app = create_app(settings, engine=engine)
-    typer.echo("Heard: the Telegram bot is off. Set HEARD_TELEGRAM_TOKEN to turn it on.")
+    bot_settings = get_bot_settings()
+    if bot_settings.telegram_token is None:
+        typer.echo("Heard: the Telegram bot is off. Set HEARD_TELEGRAM_TOKEN to turn it on.")
+    else:
+        try:
+            attach_bot(app, settings, bot_settings)
+        except (BotConfigError, IdentityKeyError) as exc:
+            typer.echo(f"Heard: the Telegram bot cannot start: {exc}", err=True)
+            raise typer.Exit(code=2) from exc
+        mode = "webhook" if bot_settings.webhook_mode else "polling"
+        typer.echo(f"Heard: the Telegram bot is on ({mode}), in this process.")
     run_server(app, host=host or settings.host, port=port or settings.port)
+
+
+def attach_bot(app: FastAPI, settings: Settings, bot_settings: BotSettings) -> HeardApplication:
+    """Run the bot inside the API's process: it calls the API in-process, lives in its lifespan."""
+    assert settings.channel_token is not None
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    client = ChannelClient(
+        "http://heard.internal",
+        settings.channel_token.get_secret_value(),
+        timeout=bot_settings.api_timeout,
+        transport=transport,
+    )
+    application = build_application(bot_settings, client=client)
+    webhook_url = bot_settings.telegram_webhook_url
+    secret = webhook_secret(bot_settings)
+    if webhook_url:
+        app.include_router(webhook_router(application, secret, path=webhook_path(webhook_url)))
+    stack = AsyncExitStack()
+
+    async def start_bot(_app: FastAPI) -> None:
+        await stack.enter_async_context(
+            running(application, webhook_url=webhook_url, webhook_secret=secret)
+        )
+
+    async def stop_bot(_app: FastAPI) -> None:
+        await stack.aclose()
+
+    app.state.startup_hooks.append(start_bot)
+    app.state.shutdown_hooks.append(stop_bot)
+    return application
 
 
 def api(
@@ -46,4 +95,21 @@ def api(
 
 def bot() -> None:
     """Run the Telegram bot alone; it reaches the API at HEARD_API_URL."""
-    raise typer.Exit(code=2)
+    settings = get_bot_settings()
+    if settings.telegram_token is None:
+        typer.echo("Heard: set HEARD_TELEGRAM_TOKEN (from @BotFather) to run the bot.", err=True)
+        raise typer.Exit(code=2)
+    try:
+        if settings.webhook_mode:
+            typer.echo(
+                "Heard: the Telegram bot serves its webhook on "
+                f"{settings.webhook_host}:{settings.webhook_port}; "
+                f"the API is at {settings.api_url}."
+            )
+            run_webhook(settings)
+        else:
+            typer.echo(f"Heard: the Telegram bot is polling; the API is at {settings.api_url}.")
+            run_polling(settings)
+    except (BotConfigError, IdentityKeyError) as exc:
+        typer.echo(f"Heard: the Telegram bot cannot start: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
