@@ -157,7 +157,8 @@ async def test_voice_command_toggles_reading_aloud(rig: BotRig, engine: Engine) 
     await welcome(rig, ALEX)
     who = pseudonym(rig, ALEX)
     sent = await rig.send(updates.command(ALEX, "/voice"))
-    assert "read" in sent[0].text.lower()
+    texts = [c.text for c in sent if c.method == "sendMessage"]
+    assert "I will read the questions out to you" in texts[0]
     with Session(engine) as session:
         assert session.get(Participant, who).voice_prompts is True
     await rig.send(updates.command(ALEX, "/voice"))
