@@ -47,12 +47,21 @@ def handle_message(
     now: datetime | None = None,
 ) -> ChannelResponse:
     """Run one inbound message through the participant's conversation; a retry gets the same."""
-    delivery, stored = _claim(session, message.channel, message.participant, message.message_id)
-    if stored is not None:
-        return stored
-    turn = _begin(session, settings=settings, library=library, message=message, now=now)
-    _route(turn, message)
-    return _finish(session, turn, delivery, channel=message.channel)
+    for attempt in (1, 2):
+        delivery, stored = _claim(session, message.channel, message.participant, message.message_id)
+        if stored is not None:
+            return stored
+        try:
+            turn = _begin(session, settings=settings, library=library, message=message, now=now)
+            _route(turn, message)
+            return _finish(session, turn, delivery, channel=message.channel)
+        except IntegrityError:
+            # Two different messages of a newcomer at the same moment: both made the
+            # participant. Start again from what the other one stored.
+            session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def handle_voice(
@@ -143,7 +152,9 @@ def _begin(
 ) -> Turn:
     MESSAGES_IN.labels(message.channel).inc()
     pseudonym = message.participant
-    participant = session.get(Participant, pseudonym)
+    # Lock the participant's row (PostgreSQL), so two messages of one person run one after
+    # the other; SQLite already runs writers one at a time from the delivery's insert on.
+    participant = session.get(Participant, pseudonym, with_for_update=True)
     conversation = None
     if participant is None:
         participant = Participant(
@@ -326,6 +337,7 @@ def _finish(
     )
     if delivery is not None:
         delivery.response = response.model_dump(mode="json")
+    session.flush()  # any conflict shows here, where handle_message can retry, not at commit
     return response
 
 
