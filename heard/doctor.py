@@ -214,7 +214,7 @@ def check_keys(api: Settings, bot: BotSettings) -> list[Finding]:
             production=production,
             purpose="voice answers cannot be stored encrypted",
             fernet=True,
-            missing_dev="voice answers cannot be stored encrypted",
+            missing_dev=f"the API makes one and keeps it under {api.data_dir}",
         ),
     ]
     values = {
@@ -331,9 +331,12 @@ def check_database(url: str) -> list[Finding]:
     return found
 
 
-def check_voice_tools(which: Callable[[str], str | None] = shutil.which) -> list[Finding]:
+def check_voice_tools(
+    api: Settings, which: Callable[[str], str | None] = shutil.which
+) -> list[Finding]:
     """Check for espeak-ng and opusenc, which make the spoken questions."""
-    missing = [tool for tool in ("espeak-ng", "opusenc") if which(tool) is None]
+    tools = (api.espeak_path, api.opusenc_path)
+    missing = [tool for tool in tools if which(tool) is None]
     if not missing:
         return [
             Finding(
@@ -517,5 +520,6 @@ def run_checks(*, telegram_timeout: float = TELEGRAM_TIMEOUT) -> list[Finding]:
         found += check_telegram(api, bot, timeout=telegram_timeout)
     if bot is not None:
         found += check_webhook(bot)
-    found += check_voice_tools()
+    if api is not None:
+        found += check_voice_tools(api)
     return found

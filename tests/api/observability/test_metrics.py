@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from heard_testing import bearer
 from pydantic import SecretStr
@@ -92,10 +93,12 @@ def test_metrics_ask_for_the_token_when_one_is_set(settings: Settings, engine: E
     ids=["postgresql-refused", "sqlite-unopenable"],
 )
 def test_healthz_answers_503_when_the_database_is_down(
-    settings: Settings, tmp_path: Path, url: str
+    app: FastAPI, tmp_path: Path, url: str
 ) -> None:
     down = make_engine(url.format(tmp=tmp_path))
-    with TestClient(create_app(settings, engine=down), raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/healthz").status_code == 200
+        app.state.engine = down  # the database goes away while the API runs
         response = client.get("/healthz")
         assert response.status_code == 503
         assert response.json() == {"status": "unavailable", "database": "unreachable"}
