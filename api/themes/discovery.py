@@ -35,7 +35,7 @@ _MIN_FIT = 0.1  # cosine similarity to its cluster's centre an answer needs to b
 _FILLER_WORDS = """
     like get got need want make made thing things good bad lot lots much many time today
     day days bit better best ever every always never also even yet well way back cos coz
-    cuz tbh
+    cuz tbh innit honestly proper literally basically actually
 """
 _FILLER = frozenset(_FILLER_WORDS.split())
 _STOP = STOP_WORDS["en"] | STOP_WORDS["pl"] | STOP_WORDS["ro"] | _FILLER
@@ -204,17 +204,22 @@ def _cluster(vectors: csr_matrix, k: int, seed: int) -> np.ndarray:
     if len(found):
         centroids = _centroids(vectors, labels, found)
         position = np.searchsorted(found, np.maximum(labels, 0))
-        fit = np.asarray(vectors.multiply(centroids[position]).sum(axis=1)).ravel()
+        similarity = np.asarray(vectors @ centroids.T)
+        fit = similarity[np.arange(len(labels)), position]
         labels[(labels >= 0) & (fit < _MIN_FIT)] = -1
     return labels
 
 
 def _centroids(vectors: csr_matrix, labels: np.ndarray, found: np.ndarray) -> np.ndarray:
-    rows = []
-    for label in found:
-        centre = np.asarray(vectors[labels == label].mean(axis=0)).ravel()
-        rows.append(centre / (np.linalg.norm(centre) or 1.0))
-    return np.vstack(rows)
+    """Return the unit-length mean vector of each cluster in found, one row each."""
+    rows = np.flatnonzero(np.isin(labels, found))
+    which = csr_matrix(
+        (np.ones(len(rows)), (np.searchsorted(found, labels[rows]), rows)),
+        shape=(len(found), vectors.shape[0]),
+    )
+    sums = np.asarray((which @ vectors).todense())
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return sums / np.where(norms > 0, norms, 1.0)
 
 
 def _top_terms(
