@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 
 def forget(session: Session, *, pseudonym: str, settings: Settings | None = None) -> int:
-    """Delete every row of `pseudonym` (and its audio when settings are given); return rows gone."""
+    """Delete every row of `pseudonym` (its audio too, given settings); return the rows gone."""
     session.flush()  # rows added in this transaction are deleted too
     voice_ids = list(session.exec(select(VoiceNote.id).where(VoiceNote.pseudonym == pseudonym)))
     # Theme tags point at answers; delete them explicitly rather than trust every database's
@@ -30,9 +30,10 @@ def forget(session: Session, *, pseudonym: str, settings: Settings | None = None
         if getattr(obj, "pseudonym", None) == pseudonym:
             session.expunge(obj)
     if voice_ids and settings is not None:
-        from api.voice.storage import delete_audio_for
+        from api.voice.storage import delete_audio_after_commit
 
-        delete_audio_for(settings, voice_ids)
+        # Files go once the deletion commits: a rollback must not leave rows without audio.
+        delete_audio_after_commit(session, settings, voice_ids)
     if removed:
         logger.info("participant forgotten", extra={"rows": removed, "voice_files": len(voice_ids)})
     return removed
