@@ -45,6 +45,7 @@ _RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dic
     "message",
     "asctime",
     "taskName",
+    "color_message",  # uvicorn's ANSI-coloured copy of the message
 }
 # Loggers too chatty at INFO (a line per HTTP call); their URLs are rewritten if shown.
 QUIET_LOGGERS = {
