@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from heard_testing import bearer
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from api.app import create_app
 from api.db import session_scope
@@ -130,7 +130,9 @@ def voice_note(client: TestClient, engine: Engine, channel_headers: dict[str, st
         session.flush()
         assert site.id is not None
         session.add(Checkin(code="voicecheckin01", site_id=site.id, flow="checkin"))
-        session.add(Theme(slug="staff_attitude", name="Staff", terms={"en": ["staff", "rude"]}))
+        # The app seeds the shipped codebook at start; make sure this theme is there.
+        if session.exec(select(Theme).where(Theme.slug == "staff_attitude")).first() is None:
+            session.add(Theme(slug="staff_attitude", name="Staff", terms={"en": ["staff"]}))
     steps: list[dict[str, str]] = [
         {"checkin_code": "voicecheckin01"},
         {"choice": "yes"},  # consent
@@ -152,6 +154,15 @@ def voice_note(client: TestClient, engine: Engine, channel_headers: dict[str, st
     with session_scope(engine) as session:
         note = session.exec(select(VoiceNote)).one()
     return note.id
+
+
+def _staff_theme_id(session: Session) -> int | None:
+    return session.exec(select(Theme.id).where(Theme.slug == "staff_attitude")).one()
+
+
+def _tags(session: Session, answer_id: int | None) -> set[int]:
+    rows = session.exec(select(AnswerTheme.theme_id).where(AnswerTheme.answer_id == answer_id))
+    return set(rows)
 
 
 def test_coordinator_lists_voice_notes_without_pseudonyms(
@@ -228,8 +239,7 @@ def test_transcript_is_redacted_counted_once_tagged_and_the_audio_deleted(
         assert spoken.value == expected
         assert spoken.free_text is True
         assert spoken.result == "helped"
-        tags = session.exec(select(AnswerTheme).where(AnswerTheme.answer_id == spoken.id)).all()
-        assert len(tags) == 1
+        assert _staff_theme_id(session) in _tags(session, spoken.id)
     assert client.get("/v1/voice?pending=true", headers=headers).json()["voice_notes"] == []
 
 
@@ -243,7 +253,7 @@ def test_saving_again_corrects_the_transcript_without_a_second_answer(
     with session_scope(engine) as session:
         spoken = session.exec(select(Answer).where(Answer.question == "helped")).all()
         assert [a.value for a in spoken] == ["food was cold"]
-        assert session.exec(select(AnswerTheme)).all() == []
+        assert _staff_theme_id(session) not in _tags(session, spoken[0].id)
 
 
 def test_transcript_without_the_voice_answer_still_becomes_an_answer(
