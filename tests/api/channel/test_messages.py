@@ -267,7 +267,7 @@ def test_changes_lists_you_said_we_did_or_nothing_new(
     from api.models import LoopUpdate, Theme
 
     with session_scope(engine) as session:
-        theme = Theme(slug="food", name="Food")
+        theme = Theme(slug="test-oven", name="Oven")
         session.add(theme)
         session.flush()
         session.add(
