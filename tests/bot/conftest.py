@@ -44,3 +44,15 @@ async def rig(
     """The bot polling the fake Telegram and reaching the API in-process."""
     async with running_bot(fake_telegram, bot_config, asgi_client(live_api)) as running:
         yield running
+    assert running.errors == [], "a handler raised"
+
+
+@pytest.fixture
+async def webhook_rig(
+    fake_telegram: FakeTelegram, live_api: FastAPI, bot_config: BotSettings
+) -> AsyncIterator[BotRig]:
+    """The bot in webhook mode: the fake POSTs updates to a uvicorn-served webhook route."""
+    client = asgi_client(live_api)
+    async with running_bot(fake_telegram, bot_config, client, webhook=True) as running:
+        yield running
+    assert running.errors == [], "a handler raised"

@@ -10,7 +10,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from heard_testing import CHANNEL_TOKEN
 from pydantic import SecretStr
 from telegram import Update
-from telegram.ext import ContextTypes, TypeHandler
+from telegram.ext import ContextTypes, SimpleUpdateProcessor
 
 from bot.application import HeardApplication, build_application, running
 from bot.client import ChannelClient
@@ -80,11 +80,18 @@ class BotRig:
     application: HeardApplication
     handled: set[int] = field(default_factory=set)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    errors: list[BaseException] = field(default_factory=list)
 
-    async def mark(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Note an update the bot's handlers are done with (registered last)."""
-        self.handled.add(update.update_id)
+    def mark(self, update: object) -> None:
+        """Note an update the Application is done with (whatever its handlers did)."""
+        if isinstance(update, Update):
+            self.handled.add(update.update_id)
         self.changed.set()
+
+    async def collect_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Keep every error a handler raised, so a test can insist there were none."""
+        if context.error is not None:
+            self.errors.append(context.error)
 
     async def wait_handled(self, update_id: int, timeout: float = 10.0) -> None:
         """Wait until the bot has handled an update."""
@@ -105,8 +112,25 @@ class BotRig:
         return [c.text or "" for c in self.tg.messages_to(chat_id) if c.method == "sendMessage"]
 
 
+class _MarkingProcessor(SimpleUpdateProcessor):
+    """Process updates as PTB does, then tell the rig (even when a handler stopped early)."""
+
+    def __init__(self, rig: BotRig, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._rig = rig
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await coroutine
+        finally:
+            self._rig.mark(update)
+
+
 def _with_marker(application: HeardApplication, rig: BotRig) -> None:
-    application.add_handler(TypeHandler(Update, rig.mark), group=100)
+    concurrency = application.update_processor.max_concurrent_updates
+    # Swapped before initialize(); a test-only look inside PTB, to know when an update is done.
+    application._update_processor = _MarkingProcessor(rig, concurrency)
+    application.add_error_handler(rig.collect_error)
 
 
 @contextlib.asynccontextmanager
