@@ -34,6 +34,8 @@ _DIGITS = {
 # Cheap checks that let most texts skip most patterns.
 _HAS_DIGIT = re.compile(r"[0-9]")
 _HAS_LINKISH = re.compile(r"[./@]")
+_EMAILISH = re.compile(r"@|[(\[]at[)\]]", re.IGNORECASE)
+_URLISH = re.compile(r"://|[a-z0-9-]\.[a-z]", re.IGNORECASE)
 _NOT_DIGIT = re.compile(r"[^0-9]")
 
 _URL_END = r"[^\s<>\"'.,!?;:)\]}]"
@@ -71,7 +73,7 @@ _HANDLE_RE = re.compile(
 # Cards are 13-19 digits starting 2-6 (Visa, Mastercard, Amex, Maestro, Discover); a
 # Luhn check tells them from other long numbers.
 _DASH = "\\-\u2010-\u2015\u2212"  # hyphen, the dashes phones auto-correct to, minus
-_CARD_RE = re.compile(rf"(?<![\w+])[2-6](?:[ {_DASH}]?[0-9]){{12,18}}(?!\w)")
+_CARD_RE = re.compile(rf"(?<![0-9+])[2-6](?:[ {_DASH}]?[0-9]){{12,18}}(?![0-9])")
 
 # National Insurance: two letters, six digits, a letter A-D, spaced or not. Without the
 # final letter only the valid prefixes count (never D, F, I, Q, U or V first; never D, F,
@@ -83,19 +85,20 @@ _NI_RE = re.compile(
 )
 
 _SEP = rf"[ \t\u00a0.(){_DASH}]{{0,3}}"
-# Not straight after "10:" or "12/" or "3.", so times, dates and decimals stay whole.
-_PHONE_START = r"(?<![\w+])(?<![0-9][.:/])"
+# Not straight after "10:" or "12/" or "3.", so times, dates and decimals stay whole. A
+# letter may come first: "tel07700900123" is a phone number typed in a hurry.
+_PHONE_START = r"(?<![0-9+])(?<![0-9][.:/])"
 _PHONE_END = r"(?![0-9])(?![:/][0-9])"
 _PL_MOBILE = r"(?:45|5[0137]|6[0-9]|7[2389]|88)[0-9]"
 _PHONE_RE = re.compile(
     # International: +44 7700 900123, 0044 7700 900123, +48 600 123 456, +1 (555) 123-4567.
-    rf"{_PHONE_START}(?:\+|\b00)\s?[1-9](?:{_SEP}[0-9]){{6,14}}{_PHONE_END}"
+    rf"{_PHONE_START}(?:\+|00)\s?[1-9](?:{_SEP}[0-9]){{6,14}}{_PHONE_END}"
     # UK national: 07700 900123, (020) 7946 0958, 0161-496-0000.
     rf"|{_PHONE_START}\(?0{_SEP}[1-9](?:{_SEP}[0-9]){{8,9}}{_PHONE_END}"
     # Polish mobiles as written at home: 600 123 456, 512-345-678.
     rf"|{_PHONE_START}{_PL_MOBILE}([ -]?)[0-9]{{3}}\1[0-9]{{3}}{_PHONE_END}"
     # Any other unbroken run of ten or more digits: a phone or an account number.
-    rf"|{_PHONE_START}[0-9]{{10,}}{_PHONE_END}"
+    r"|(?<![0-9])[0-9]{10,}(?![0-9])"
 )
 
 # Full UK postcodes: "SW1A 1AA", "m1 1ae", "E17AB". Outward codes alone ("M1") are left:
@@ -119,8 +122,17 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def _card(match: re.Match[str]) -> str:
-    digits = _NOT_DIGIT.sub("", match.group(0))
-    return CARD if _luhn_ok(digits) else match.group(0)
+    found = match.group(0)
+    # The pattern is greedy: "4539 1488 0343 6467 3 times" takes the 3 too. Try the
+    # longest run of whole groups that passes Luhn, and keep what follows it.
+    ends = [i + 1 for i, ch in enumerate(found) if ch.isdigit()]
+    for count in range(len(ends), 12, -1):
+        end = ends[count - 1]
+        if end < len(found) and found[end].isdigit():
+            continue  # would split a group of digits
+        if _luhn_ok(_NOT_DIGIT.sub("", found[:end])):
+            return CARD + found[end:]
+    return found
 
 
 def _normalise(text: str) -> str:
@@ -132,9 +144,13 @@ def _normalise(text: str) -> str:
 
 
 def _redact_once(text: str) -> str:
-    if _HAS_LINKISH.search(text):
+    # Each pattern runs only when the text has what it needs: most feedback has a full
+    # stop or a number, few have a link, and the link pattern is the slowest.
+    if _EMAILISH.search(text):
         text = _EMAIL_RE.sub(EMAIL, text)
+    if _URLISH.search(text):
         text = _URL_RE.sub(LINK, text)
+    if "@" in text:
         text = _HANDLE_RE.sub(HANDLE, text)
     if _HAS_DIGIT.search(text):
         text = _CARD_RE.sub(_card, text)

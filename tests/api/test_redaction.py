@@ -33,6 +33,9 @@ MESSY = [
     ("07700–900–123 (auto dashes)", "[phone] (auto dashes)"),
     ("text 447700900123", "text [phone]"),
     ("(0121) 496-0000", "[phone]"),
+    ("tel07700900123", "tel[phone]"),
+    ("mob+447700900123 ta", "mob[phone] ta"),
+    ("+ 44 7700 900123", "[phone]"),
     # phones: international
     ("moja mama +48 600 123 456", "moja mama [phone]"),
     ("nr 600-123-456 pls", "nr [phone] pls"),
@@ -82,6 +85,8 @@ MESSY = [
     ("5425233430109903 exp 04/26", "[card] exp 04/26"),
     ("amex 3714 496353 98431", "amex [card]"),
     ("4111111111111111", "[card]"),
+    ("card 4539 1488 0343 6467 3 times", "card [card] 3 times"),
+    ("card4539148803436467", "card[card]"),
     # several at once, and odd scripts around them
     (
         "Worker Dave 07700900123 @dave_outreach dave@council.gov.uk",
@@ -225,3 +230,22 @@ def test_a_uk_mobile_anywhere_leaves_no_digits_of_it(
 def test_any_email_becomes_a_placeholder(local: str, domain: str) -> None:
     out = redact(f"email {local}@{domain} thanks")
     assert out == "email [email] thanks"
+
+
+# Texts made of the characters personal details are built from, so the properties are
+# tested where the patterns overlap, not only on random Unicode.
+_DENSE = st.text(alphabet="0123456789 +-().@/:_abcdeAMNSW\u200b０", max_size=80)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_DENSE)
+def test_dense_text_redacts_without_error_and_idempotently(text: str) -> None:
+    once = redact(text)
+    assert redact(once) == once
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DENSE)
+def test_no_long_digit_run_survives(text: str) -> None:
+    # Any ten digits in a row are a phone, card or account number.
+    assert not re.search(r"[0-9]{10}", redact(text))
