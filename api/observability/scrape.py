@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 
 from api.models import OutboxMessage, utcnow
 
@@ -73,13 +74,13 @@ class DatabaseCollector(Collector):
         # it lies ahead (a retry deferred), nothing is late and the age clamps to 0.
         query = (
             select(
-                OutboxMessage.channel,
-                OutboxMessage.status,
+                col(OutboxMessage.channel),
+                col(OutboxMessage.status),
                 func.count(),
-                func.min(OutboxMessage.available_at),
+                func.min(col(OutboxMessage.available_at)),
             )
-            .where(OutboxMessage.status.in_(WAITING))  # type: ignore[attr-defined]
-            .group_by(OutboxMessage.channel, OutboxMessage.status)
+            .where(col(OutboxMessage.status).in_(WAITING))
+            .group_by(col(OutboxMessage.channel), col(OutboxMessage.status))
         )
         with self.engine.connect() as connection:
             for channel, status, count, due in connection.execute(query):
