@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     org_name: str = ""
     signposting: str | None = None
     alert_webhook_url: str | None = None
+    # Seconds insights may reuse their loaded copy of the answers before looking for new
+    # ones (0: every request sees every answer committed before it).
+    insights_max_age: float = Field(default=0.0, ge=0)
     log_level: str = "INFO"
     # When set, /metrics asks for it as a bearer token; when empty, /metrics is public.
     metrics_token: SecretStr | None = None
