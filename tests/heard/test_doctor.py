@@ -160,7 +160,8 @@ def test_good_production_keys_are_all_ok() -> None:
     keys = production_keys()
     api = Settings(env="production", channel_token=keys["channel_token"],
                    voice_key=SecretStr(Fernet.generate_key().decode()))  # fmt: skip
-    assert statuses(check_keys(api, BotSettings(env="production", **keys))) == ["ok"] * 4
+    bot = BotSettings(env="production", **keys)  # type: ignore[arg-type]
+    assert statuses(check_keys(api, bot)) == ["ok"] * 4
 
 
 # --- database and voice -------------------------------------------------------------------

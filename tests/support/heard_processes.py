@@ -129,10 +129,9 @@ class HeardProcess:
         """Wait until GET `url` answers 200; fail early, with the log, if the process exits."""
 
         def healthy() -> bool:
-            if not self.alive():
-                raise AssertionError(
-                    f"{self.name} exited with {self.process.returncode}\n{self.log()}"
-                )  # type: ignore[union-attr]
+            if self.process is None or self.process.poll() is not None:
+                code = None if self.process is None else self.process.returncode
+                raise AssertionError(f"{self.name} exited with {code}\n{self.log()}")
             try:
                 return httpx.get(url, timeout=1).status_code == 200
             except httpx.HTTPError:
