@@ -316,7 +316,8 @@ def check_database(url: str) -> list[Finding]:
                 "migrations",
                 "warning",
                 "The tables were made without migrations (by `heard serve`): level unknown.",
-                "On a server, start from an empty database and run `heard db upgrade`.",
+                "Run `heard db upgrade`: it adopts tables that match the models, and says so "
+                "when they do not.",
             )
         )
     else:
