@@ -11,6 +11,7 @@ from fake_telegram import BOT_USER, FakeTelegram
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from api.db import create_schema, make_engine
 from api.migrations import upgrade_database
 from api.settings import Settings
 from bot.settings import BotSettings
@@ -177,6 +178,16 @@ def test_an_unmigrated_database_asks_for_heard_db_upgrade(tmp_path: Path) -> Non
     (tmp_path / "heard.db").touch()
     found = check_database(f"sqlite:///{tmp_path / 'heard.db'}")
     assert statuses(found) == ["ok", "problem"]
+    assert "heard db upgrade" in found[1].fix
+
+
+def test_tables_made_by_heard_serve_are_a_warning_pointing_at_db_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'heard.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    found = check_database(url)
+    assert statuses(found) == ["ok", "warning"]
     assert "heard db upgrade" in found[1].fix
 
 
