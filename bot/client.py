@@ -5,6 +5,7 @@ Paths carry pseudonyms, so nothing here logs a URL; httpx's own request log is s
 """
 
 import base64
+import math
 from typing import Any
 
 import httpx
@@ -164,7 +165,7 @@ class ChannelClient:
         """Report what happened to an outbox message: delivered, blocked or failed."""
         body: dict[str, Any] = {"status": status}
         if retry_after is not None:
-            body["retry_after"] = retry_after
+            body["retry_after"] = math.ceil(retry_after)  # whole seconds, never sooner
         await self._call("POST", f"/v1/channel/outbox/{message_id}/result", json=body)
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:

@@ -58,20 +58,6 @@ def asgi_client(api_app: FastAPI) -> ChannelClient:
     return ChannelClient("http://api.heard.test", CHANNEL_TOKEN, transport=transport)
 
 
-def record_times(tg: FakeTelegram) -> list[tuple[float, SentCall]]:
-    """Stamp each call the fake records with time.monotonic(); return the growing list."""
-    state = tg._state
-    stamped: list[tuple[float, SentCall]] = []
-    original = state.record
-
-    def record(call: SentCall) -> None:
-        stamped.append((time.monotonic(), call))
-        original(call)
-
-    state.record = record  # type: ignore[method-assign]
-    return stamped
-
-
 @dataclass
 class BotRig:
     """The running bot, the fake Telegram it talks to, and what it has handled so far."""
