@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["admin", "coordinator", "outreach"]
+# Names and labels are one line of text: no control characters (PostgreSQL refuses NUL).
+NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
 
 
 class SiteIn(BaseModel):
@@ -13,7 +15,9 @@ class SiteIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=120, examples=["Riverside day centre"])
+    name: str = Field(
+        min_length=1, max_length=120, pattern=NO_CONTROLS, examples=["Riverside day centre"]
+    )
 
 
 class SiteOut(BaseModel):
@@ -30,7 +34,9 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    label: str = Field(default="", max_length=120, examples=["Sam, outreach phone"])
+    label: str = Field(
+        default="", max_length=120, pattern=NO_CONTROLS, examples=["Sam, outreach phone"]
+    )
 
 
 class KeyOut(BaseModel):

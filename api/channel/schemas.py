@@ -2,7 +2,14 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 # A pseudonym is the adapter's HMAC of its own user id, in URL-safe characters.
 Pseudonym = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
@@ -10,7 +17,9 @@ ChannelName = Annotated[
     str,
     Field(pattern=r"^[a-z][a-z0-9_]{1,19}$", examples=["telegram"], description="The adapter."),
 ]
-MessageId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Printable only: PostgreSQL cannot store NUL, and no channel id has control characters.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+MessageId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PRINTABLE)]
 
 MAX_TEXT = 4096
 
@@ -29,15 +38,32 @@ class InboundMessage(BaseModel):
     message_id: MessageId = Field(description="The channel's own id; a retry reuses it.")
     text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
     choice: str | None = Field(
-        default=None, min_length=1, max_length=128, description="The key of a tapped option."
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=PRINTABLE,
+        description="The key of a tapped option.",
     )
     command: Command | None = None
     checkin_code: str | None = Field(
-        default=None, min_length=1, max_length=64, description="The payload of a /start link."
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=PRINTABLE,
+        description="The payload of a /start link.",
     )
     locale: str | None = Field(
-        default=None, max_length=35, description="The device language, e.g. `pl` or `pl-PL`."
+        default=None,
+        max_length=35,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="The device language, e.g. `pl` or `pl-PL`.",
     )
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # NUL is never meant, and PostgreSQL cannot store it: drop it, keep the rest.
+        return value.replace("\x00", "") if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _something_to_answer(self) -> "InboundMessage":

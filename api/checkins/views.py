@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api.channel.library import LibraryDep
 from api.channel.nudging import queue_nudges
@@ -16,6 +16,7 @@ from api.settings import Settings
 router = APIRouter(prefix="/v1", tags=["outreach"])
 
 ReaderKey = Annotated[ApiKey, Depends(require_role("outreach", "coordinator"))]
+Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The check-in code.")]
 
 
 def _public(settings: Settings, checkin: Checkin) -> CheckinOut:
@@ -84,7 +85,7 @@ def list_checkins(
     description="A PNG QR code of the check-in's deep link, to show on a phone.",
 )
 def checkin_qr_png(
-    code: str, _key: ReaderKey, session: SessionDep, settings: SettingsDep
+    code: Code, _key: ReaderKey, session: SessionDep, settings: SettingsDep
 ) -> Response:
     checkin = service.get_checkin(session, code=code)
     return Response(qr_png(service.deep_link(settings, checkin.code)), media_type="image/png")
@@ -98,7 +99,7 @@ def checkin_qr_png(
     description="An SVG QR code of the check-in's deep link, to print at any size.",
 )
 def checkin_qr_svg(
-    code: str, _key: ReaderKey, session: SessionDep, settings: SettingsDep
+    code: Code, _key: ReaderKey, session: SessionDep, settings: SettingsDep
 ) -> Response:
     checkin = service.get_checkin(session, code=code)
     return Response(qr_svg(service.deep_link(settings, checkin.code)), media_type="image/svg+xml")
