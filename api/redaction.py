@@ -24,6 +24,10 @@ HANDLE = "[handle]"
 _INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 _INVISIBLE_RE = re.compile(f"(?<=[!-~])[{_INVISIBLE}]+|[{_INVISIBLE}]+(?=[!-~])")
 
+# Control characters (bar tab and newlines) and lone surrogates mean nothing in feedback,
+# and PostgreSQL refuses NUL in text: drop them.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
 # Every Unicode decimal digit (Arabic-Indic, Devanagari, ...) maps to its ASCII digit.
 _DIGITS = {
     cp: str(unicodedata.digit(chr(cp)))
@@ -136,6 +140,8 @@ def _card(match: re.Match[str]) -> str:
 
 
 def _normalise(text: str) -> str:
+    if _UNSTORABLE.search(text):
+        text = _UNSTORABLE.sub("", text)
     if text.isascii():
         return text
     text = unicodedata.normalize("NFKC", text)

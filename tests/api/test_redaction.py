@@ -196,6 +196,10 @@ def test_hostile_inputs_finish() -> None:
         assert isinstance(redact(text), str)
 
 
+def test_control_characters_and_lone_surrogates_are_dropped() -> None:
+    assert redact("a\x00b\ud800c\n\td 0770\x0090\x000123") == "abc\n\td [phone]"
+
+
 def test_non_text_input_gives_empty_text() -> None:
     assert redact(None) == ""  # type: ignore[arg-type]
 

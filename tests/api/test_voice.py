@@ -293,6 +293,43 @@ def test_bad_transcripts_are_refused_and_keep_the_audio(
     assert (voice_dir(settings) / f"{voice_note}.bin").exists()
 
 
+@pytest.mark.parametrize(
+    ("raw_body", "stored"),
+    [
+        ('{"text": "👍👍"}', "👍👍"),
+        ('{"text": "שלום 07700900123"}', "שלום [phone]"),
+        ('{"text": "nul\\u0000 byte"}', "nul byte"),
+        ('{"text": "0770\\u200b0900123"}', "[phone]"),
+        ('{"text": "\'; DROP TABLE answer; --"}', "'; DROP TABLE answer; --"),
+    ],
+)
+def test_odd_transcripts_are_stored_safely(
+    client: TestClient,
+    engine: Engine,
+    keys: dict[str, str],
+    voice_note: str,
+    raw_body: str,
+    stored: str,
+) -> None:
+    headers = {**bearer(keys["coordinator"]), "Content-Type": "application/json"}
+    response = client.put(
+        f"/v1/voice/{voice_note}/transcript", content=raw_body.encode(), headers=headers
+    )
+    assert response.status_code == 200, response.text
+    with session_scope(engine) as session:
+        note = session.get(VoiceNote, voice_note)
+        assert note is not None and note.transcript == stored
+
+
+def test_a_lone_surrogate_is_refused_clearly(
+    client: TestClient, keys: dict[str, str], voice_note: str
+) -> None:
+    headers = {**bearer(keys["coordinator"]), "Content-Type": "application/json"}
+    body = b'{"text": "half \\ud800 a character"}'
+    response = client.put(f"/v1/voice/{voice_note}/transcript", content=body, headers=headers)
+    assert response.status_code == 422
+
+
 def test_longest_transcript_is_accepted(
     client: TestClient, keys: dict[str, str], voice_note: str
 ) -> None:
