@@ -12,8 +12,9 @@ from heard_testing import bearer
 from sqlalchemy.engine import Engine
 
 from api.app import create_app
+from api.channel.texts import HOST_TEXTS
 from api.errors import NotFound
-from api.prompts.service import PromptSpeaker, audio_url, prompts_dir
+from api.prompts.service import PromptSpeaker, audio_url, prompts_dir, shared_index
 from api.prompts.speech import (
     LONG_TEXT,
     MAX_BYTES,
@@ -25,6 +26,7 @@ from api.prompts.speech import (
 )
 from api.settings import Settings
 from flows import load_library
+from flows.texts import SYSTEM_TEXTS
 
 HAVE_TOOLS = bool(shutil.which("espeak-ng") and shutil.which("opusenc"))
 needs_tools = pytest.mark.skipif(
@@ -99,11 +101,18 @@ def test_every_flow_message_in_every_language_is_indexed() -> None:
     assert {language for _, language in library_texts(library)} >= {"en", "pl", "ro"}
 
 
-def test_the_app_indexes_flow_and_system_texts_at_start(client: TestClient) -> None:
-    index = client.app.state.prompts  # type: ignore[attr-defined]
-    assert index.lookup(prompt_id(QUESTION, "en")) == (QUESTION, "en")
-    assert index.lookup(prompt_id("Jak się dziś masz?", "pl")) == ("Jak się dziś masz?", "pl")
-    assert index.lookup(prompt_id("Ce limbă vrei?", "ro")) == ("Ce limbă vrei?", "ro")
+def test_the_app_indexes_flow_and_system_texts_at_start(settings: Settings, engine: Engine) -> None:
+    shared_index.cache_clear()  # a fresh process
+    app = create_app(settings, engine=engine)
+    index = app.state.prompts
+    assert index.lookup(prompt_id(QUESTION, "en")) is None
+    with TestClient(app):
+        assert index.lookup(prompt_id(QUESTION, "en")) == (QUESTION, "en")
+        assert index.lookup(prompt_id("Jak się dziś masz?", "pl")) == ("Jak się dziś masz?", "pl")
+        assert index.lookup(prompt_id("Ce limbă vrei?", "ro")) == ("Ce limbă vrei?", "ro")
+        # The engine's own words and the API's are there too.
+        for text in (SYSTEM_TEXTS["help"]["pl"], HOST_TEXTS["voice_on"]["en"]):
+            assert index.lookup(prompt_id(text, "pl" if text.startswith("Dotknij") else "en"))
 
 
 def test_spoken_form_drops_emoji_and_keeps_letters() -> None:
