@@ -1,6 +1,7 @@
 """Prompt audio: the URL of a message's spoken version, and the cached file behind it."""
 
 import logging
+import re
 import threading
 from functools import cache
 from pathlib import Path
@@ -11,7 +12,6 @@ from api.prompts.speech import (
     SpeechError,
     is_prompt_id,
     missing_tools,
-    spoken_form,
     synthesise,
 )
 from api.settings import Settings
@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 TOOLS_MISSING = (
     "Voice prompts need espeak-ng and opus-tools (Debian: apt-get install espeak-ng opus-tools)."
 )
+# A letter or digit in any script: something espeak-ng can say (emoji are not word chars).
+_SAYABLE = re.compile(r"[^\W_]")
 # At most this many speech programs run at once per process; the rest wait their turn.
 MAX_PARALLEL_SYNTHESIS = 2
 
@@ -37,7 +39,7 @@ def shared_index() -> PromptIndex:
 
 def audio_url(*, text: str, language: str, index: PromptIndex | None = None) -> str | None:
     """Remember `text` and return the relative URL of its spoken version (None if wordless)."""
-    if not spoken_form(text):
+    if not _SAYABLE.search(text):
         return None  # emoji only: nothing to read out
     key = (index if index is not None else shared_index()).remember(text, language)
     return f"/v1/channel/audio/{key}.ogg"
