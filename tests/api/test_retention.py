@@ -66,15 +66,17 @@ def seeded(engine: Engine, settings: Settings) -> dict[str, object]:
     """Old and recent answers, voice notes and delivery records, with theme tags."""
     with session_scope(engine) as session:
         site = Site(name="Hostel")
-        theme = Theme(slug="food", name="Food", terms={"en": ["food"]})
+        theme = Theme(slug="retention_food", name="Food", terms={"en": ["food"]})
         session.add_all([site, theme])
         session.flush()
         old_text = _answer(session, when=OLD, value="the food was cold, ring [phone]")
         recent_text = _answer(session, when=RECENT, value="more food please")
         old_choice = _answer(session, when=OLD, value="4", free_text=False)
+        assert theme.id is not None
         for answer in (old_text, recent_text):
+            assert answer.id is not None
             session.add(AnswerTheme(answer_id=answer.id, theme_id=theme.id))
-        ids = {
+        ids: dict[str, object] = {
             "old_text": old_text.id,
             "recent_text": recent_text.id,
             "old_choice": old_choice.id,
