@@ -187,17 +187,19 @@ def test_cached_audio_is_served_without_the_tools(
 
 
 def test_a_failing_tool_is_a_503_and_leaves_no_partial_file(
-    settings: Settings, engine: Engine, channel_headers: dict[str, str]
+    settings: Settings, engine: Engine, channel_headers: dict[str, str], tmp_path: Path
 ) -> None:
-    true, false = shutil.which("true"), shutil.which("false")
-    assert true and false
-    broken = settings.model_copy(update={"espeak_path": true, "opusenc_path": false})
+    silent, failing = tmp_path / "silent-espeak", tmp_path / "failing-opusenc"
+    silent.write_text("#!/bin/sh\ncat >/dev/null\nexit 0\n")
+    failing.write_text('#!/bin/sh\ncat >/dev/null\necho half > "$9"\nexit 1\n')
+    for script in (silent, failing):
+        script.chmod(0o755)
+    broken = settings.model_copy(update={"espeak_path": str(silent), "opusenc_path": str(failing)})
     with TestClient(create_app(broken, engine=engine), raise_server_exceptions=False) as client:
         response = client.get(_url(QUESTION), headers=channel_headers)
     assert response.status_code == 503
     assert response.json()["error"] == "unavailable"
-    assert list(prompts_dir(settings).glob("*")) == []
-    assert list(prompts_dir(settings).glob(".tmp-*")) == []
+    assert list(prompts_dir(settings).iterdir()) == []
 
 
 # --- real speech --------------------------------------------------------------------------
