@@ -33,11 +33,21 @@ class Retagger:
         self._running = False
         self._again = False
         self._stopping = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
 
     @property
     def running(self) -> bool:
         """Say whether this process is retagging right now."""
         return self._running
+
+    def expect(self) -> None:
+        """Note that a retag is about to be requested, so `wait` waits for it."""
+        self._idle.clear()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no retag is running or expected; return False on timeout."""
+        return self._idle.wait(timeout)
 
     def stop(self) -> None:
         """Ask a running retag to stop after its current batch (at shutdown)."""
@@ -50,6 +60,7 @@ class Retagger:
                 self._again = True
                 return
             self._running = True
+            self._idle.clear()
         try:
             while not self._stopping.is_set():
                 self.retag_all()
@@ -64,6 +75,7 @@ class Retagger:
             with self._lock:
                 self._running = False
                 self._again = False
+                self._idle.set()
 
     def retag_all(self) -> int:
         """Retag every free-text answer with the current codebook; return the answers changed."""

@@ -289,6 +289,7 @@ def setup(app: FastAPI) -> None:
 
     async def start(app: FastAPI) -> None:
         if await asyncio.to_thread(prepare):
+            retagger.expect()
             pending.append(asyncio.get_running_loop().run_in_executor(None, retagger.request))
 
     async def stop(app: FastAPI) -> None:
