@@ -2,8 +2,8 @@
 
 import secrets
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -11,13 +11,14 @@ from pydantic import SecretStr
 from api.app import create_app
 from api.db import create_schema, make_engine
 from api.settings import Settings, get_settings
-from bot.application import BotConfigError, HeardApplication, build_application, running
-from bot.client import ChannelClient
-from bot.identity import IdentityKeyError
-from bot.run import run_polling, run_webhook, webhook_secret
 from bot.settings import BotSettings, get_bot_settings
-from bot.webhook import webhook_path, webhook_router
 from heard.server import run_server
+
+if TYPE_CHECKING:
+    from bot.application import HeardApplication
+
+# python-telegram-bot and the bot's modules are imported only when a token is set, so an
+# API-only process does not carry them (see bench/memory.py).
 
 
 def _api_settings() -> Settings:
@@ -43,6 +44,9 @@ def serve(
     if bot_settings.telegram_token is None:
         typer.echo("Heard: the Telegram bot is off. Set HEARD_TELEGRAM_TOKEN to turn it on.")
     else:
+        from bot.application import BotConfigError
+        from bot.identity import IdentityKeyError
+
         try:
             attach_bot(app, settings, bot_settings)
         except (BotConfigError, IdentityKeyError) as exc:
@@ -53,8 +57,15 @@ def serve(
     run_server(app, host=host or settings.host, port=port or settings.port)
 
 
-def attach_bot(app: FastAPI, settings: Settings, bot_settings: BotSettings) -> HeardApplication:
+def attach_bot(app: FastAPI, settings: Settings, bot_settings: BotSettings) -> "HeardApplication":
     """Run the bot inside the API's process: it calls the API in-process, lives in its lifespan."""
+    import httpx
+
+    from bot.application import build_application, running
+    from bot.client import ChannelClient
+    from bot.run import webhook_secret
+    from bot.webhook import webhook_path, webhook_router
+
     assert settings.channel_token is not None
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     client = ChannelClient(
@@ -99,6 +110,10 @@ def bot() -> None:
     if settings.telegram_token is None:
         typer.echo("Heard: set HEARD_TELEGRAM_TOKEN (from @BotFather) to run the bot.", err=True)
         raise typer.Exit(code=2)
+    from bot.application import BotConfigError
+    from bot.identity import IdentityKeyError
+    from bot.run import run_polling, run_webhook
+
     try:
         if settings.webhook_mode:
             typer.echo(
