@@ -1,7 +1,9 @@
 """`heard serve`, `heard api` and `heard bot`: run the API, the bot, or both in one process."""
 
+import os
 import secrets
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -9,7 +11,8 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api.app import create_app
-from api.db import create_schema, make_engine
+from api.db import make_engine
+from api.migrations import upgrade_database
 from api.settings import Settings, get_settings
 from bot.settings import BotSettings, get_bot_settings
 from heard.server import run_server
@@ -37,8 +40,8 @@ def serve(
 ) -> None:
     """Run the API and, when HEARD_TELEGRAM_TOKEN is set, the Telegram bot, in one process."""
     settings = _api_settings()
+    upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
-    create_schema(engine)
     app = create_app(settings, engine=engine)
     bot_settings = get_bot_settings()
     if bot_settings.telegram_token is None:
@@ -100,8 +103,27 @@ def api(
 ) -> None:
     """Run the API alone (the bot runs elsewhere with `heard bot`)."""
     settings = get_settings()
+    if settings.env == "development":
+        upgrade_database(settings.database_url)
+        if settings.channel_token is None:
+            settings = _with_stored_channel_token(settings)
     app = create_app(settings)
     run_server(app, host=host or settings.host, port=port or settings.port)
+
+
+def _with_stored_channel_token(settings: Settings) -> Settings:
+    """Use (or make) a development channel token kept in <data_dir>/channel_token, mode 0600."""
+    path = Path(settings.data_dir) / "channel_token"
+    if path.exists():
+        token = path.read_text().strip()
+    else:
+        token = secrets.token_urlsafe(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(token + "\n")
+    typer.echo(f"Heard: adapters authenticate with the channel token in {path}.", err=True)
+    return settings.model_copy(update={"channel_token": SecretStr(token)})
 
 
 def bot() -> None:
