@@ -4,6 +4,7 @@ Each check returns findings in plain words with what to do. A check never raises
 prints a secret: a missing network or database is itself a finding.
 """
 
+import logging
 import re
 import shutil
 from collections.abc import Callable
@@ -281,6 +282,8 @@ def check_database(url: str) -> list[Finding]:
                 "Run `heard db upgrade` (or `heard serve`, which creates it).",
             )
         ]
+    # Alembic announces its dialect at INFO; in a report of findings that is noise.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
