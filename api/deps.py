@@ -20,8 +20,8 @@ ROLES = ("admin", "coordinator", "outreach")
 _bearer = HTTPBearer(auto_error=False, description="A staff key or the channel token.")
 
 
-def get_settings_dep(request: Request) -> Settings:
-    """Return the app's settings."""
+async def get_settings_dep(request: Request) -> Settings:
+    """Return the app's settings (async: a sync dependency costs a thread hop per request)."""
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
@@ -68,7 +68,7 @@ def require_role(*roles: str) -> Callable[..., ApiKey]:
     return _check
 
 
-def require_channel(credentials: Credentials, settings: SettingsDep) -> None:
+async def require_channel(credentials: Credentials, settings: SettingsDep) -> None:
     """Let in channel adapters that send the channel token; answer 401 otherwise."""
     expected = settings.channel_token.get_secret_value() if settings.channel_token else ""
     given = credentials.credentials if credentials else ""

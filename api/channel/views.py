@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
 
 from api.channel import outbox, service
 from api.channel.library import LibraryDep
@@ -18,6 +18,7 @@ from api.channel.schemas import (
     ReachabilityIn,
     SealedAddressIn,
 )
+from api.channel.transaction import run_transaction
 from api.deps import ChannelAuth, SessionDep, SettingsDep
 from api.errors import TooLarge
 
@@ -37,14 +38,19 @@ _READ_LIMIT = service.MAX_VOICE_BYTES + 1
     "check-in's flow after it. A retry with the same channel, participant and `message_id` "
     "returns the same replies and stores nothing twice.",
 )
-def post_message(
+async def post_message(
     body: InboundMessage,
     _auth: ChannelAuth,
-    session: SessionDep,
     settings: SettingsDep,
     library: LibraryDep,
+    request: Request,
 ) -> ChannelResponse:
-    return service.handle_message(session, settings=settings, library=library, message=body)
+    return await run_transaction(
+        request.app.state.engine,
+        lambda session: service.handle_message(
+            session, settings=settings, library=library, message=body
+        ),
+    )
 
 
 @router.post(
