@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.channel.conversation import FORGET, HELP, WELCOME, Turn
 from api.channel.nudging import nudge_reply
@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 MAX_VOICE_BYTES = 20 * 1024 * 1024
 OGG_MAGIC = b"OggS"
+# A message can clash with a duplicate, then with a newcomer's other first message: enough.
+ATTEMPTS = 3
 ENGINE_COMMANDS = frozenset({"stop", "help", "back", "skip", "repeat", "language", "forget"})
 
 
@@ -47,21 +49,20 @@ def handle_message(
     now: datetime | None = None,
 ) -> ChannelResponse:
     """Run one inbound message through the participant's conversation; a retry gets the same."""
-    for attempt in (1, 2):
-        delivery, stored = _claim(session, message.channel, message.participant, message.message_id)
+    key = (message.channel, message.participant, message.message_id)
+    for _attempt in range(ATTEMPTS):
+        stored = _stored_response(session, *key)
         if stored is not None:
             return stored
         try:
             turn = _begin(session, settings=settings, library=library, message=message, now=now)
             _route(turn, message)
-            return _finish(session, turn, delivery, channel=message.channel)
+            return _finish(session, turn, key)
         except IntegrityError:
-            # Two different messages of a newcomer at the same moment: both made the
-            # participant. Start again from what the other one stored.
+            # The same delivery handled at the same moment (its record won), or a newcomer's
+            # two first messages (both made the participant): look again at what is stored.
             session.rollback()
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    raise Conflict("This message clashed with others at the same moment; send it again.")
 
 
 def handle_voice(
@@ -80,7 +81,8 @@ def handle_voice(
         raise TooLarge("A voice note can be at most 20 MB.")
     if not audio.startswith(OGG_MAGIC):
         raise Invalid("The audio must be OGG (Telegram voice notes are OGG/Opus).")
-    delivery, stored = _claim(session, channel, pseudonym, message_id)
+    key = (channel, pseudonym, message_id)
+    stored = _stored_response(session, *key)
     if stored is not None:
         return stored
     message = InboundMessage(
@@ -91,7 +93,7 @@ def handle_voice(
         # Nothing is waiting for a voice answer: say so kindly, and keep no audio.
         turn.say(turn_text(turn, "voice_not_now"))
         _route(turn, message)
-        return _finish(session, turn, delivery, channel=channel)
+        return _finish(session, turn, key)
     voice_id = str(uuid.uuid4())
     flow, node = str(turn.engine.get("flow")), str(turn.engine.get("node"))  # type: ignore[union-attr]
     site_id, run_id = turn.site_id, turn.host.get("run_id")
@@ -112,30 +114,23 @@ def handle_voice(
                 created_at=turn.now,
             )
         )
-    return _finish(session, turn, delivery, channel=channel)
+    return _finish(session, turn, key)
 
 
-def _claim(
+def _stored_response(
     session: Session, channel: str, pseudonym: str, message_id: str
-) -> tuple[Delivery | None, ChannelResponse | None]:
-    """Record this delivery first, so a duplicate (even a concurrent one) is answered from it."""
-    delivery = Delivery(channel=channel, pseudonym=pseudonym, message_id=message_id, response={})
-    session.add(delivery)
-    try:
-        session.flush()
-    except IntegrityError:
-        # The unique (channel, pseudonym, message_id) row exists: a retry. Nothing else was
-        # written in this transaction yet, so rolling back loses nothing.
-        session.rollback()
-        response = session.exec(
-            select(Delivery.response).where(
-                Delivery.channel == channel,
-                Delivery.pseudonym == pseudonym,
-                Delivery.message_id == message_id,
-            )
-        ).first()
-        return None, ChannelResponse.model_validate(response or _empty_response())
-    return delivery, None
+) -> ChannelResponse | None:
+    """Return the replies already sent for this delivery, or None if it is new."""
+    response = session.exec(
+        select(Delivery.response).where(
+            Delivery.channel == channel,
+            Delivery.pseudonym == pseudonym,
+            Delivery.message_id == message_id,
+        )
+    ).first()
+    if response is None:
+        return None
+    return ChannelResponse.model_validate(response or _empty_response())
 
 
 def _empty_response() -> dict[str, Any]:
@@ -153,9 +148,15 @@ def _begin(
     MESSAGES_IN.labels(message.channel).inc()
     pseudonym = message.participant
     # Lock the participant's row (PostgreSQL), so two messages of one person run one after
-    # the other; SQLite already runs writers one at a time from the delivery's insert on.
-    participant = session.get(Participant, pseudonym, with_for_update=True)
-    conversation = None
+    # the other; on SQLite the channel handles one message at a time (see transaction.py).
+    # One query for both rows: the channel's hot path is a handful of statements.
+    row = session.exec(
+        select(Participant, Conversation)
+        .outerjoin(Conversation, col(Conversation.pseudonym) == col(Participant.pseudonym))
+        .where(Participant.pseudonym == pseudonym)
+        .with_for_update(of=Participant)  # type: ignore[arg-type]
+    ).first()
+    participant, conversation = row if row is not None else (None, None)
     if participant is None:
         participant = Participant(
             pseudonym=pseudonym,
@@ -163,8 +164,6 @@ def _begin(
             language=_language_for(message.locale, library),
         )
         session.add(participant)
-    else:
-        conversation = session.get(Conversation, pseudonym)
     return Turn(
         session,
         settings=settings,
@@ -310,9 +309,8 @@ def turn_text(turn: Turn, key: str) -> str:
     return host_text(key, turn.participant.language)
 
 
-def _finish(
-    session: Session, turn: Turn, delivery: Delivery | None, *, channel: str
-) -> ChannelResponse:
+def _finish(session: Session, turn: Turn, key: tuple[str, str, str]) -> ChannelResponse:
+    channel, pseudonym, message_id = key
     participant = turn.participant
     MESSAGES_OUT.labels(channel).inc(len(turn.replies))
     if turn.forget_requested:
@@ -335,9 +333,18 @@ def _finish(
         voice_prompts=participant.voice_prompts,
         send_address=send_address,
     )
-    if delivery is not None:
-        delivery.response = response.model_dump(mode="json")
-    session.flush()  # any conflict shows here, where handle_message can retry, not at commit
+    # Recorded last: the unique (channel, pseudonym, message_id) makes a duplicate that ran
+    # at the same moment fail here, where handle_message answers it from the stored record.
+    session.add(
+        Delivery(
+            channel=channel,
+            pseudonym=pseudonym,
+            message_id=message_id,
+            response=response.model_dump(mode="json"),
+            created_at=turn.now,
+        )
+    )
+    session.flush()
     return response
 
 

@@ -45,12 +45,14 @@ async def post_message(
     library: LibraryDep,
     request: Request,
 ) -> ChannelResponse:
-    return await run_transaction(
+    response = await run_transaction(
         request.app.state.engine,
         lambda session: service.handle_message(
             session, settings=settings, library=library, message=body
         ),
     )
+    # Already a validated ChannelResponse: serialise it once, not validate it again.
+    return Response(response.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
 
 
 @router.post(
