@@ -6,14 +6,18 @@ The stored `Conversation.session` is `{"engine": <the engine's session>, "host":
 "host" keeps what the engine does not know: the run, its site and check-in, the proposal.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from sqlalchemy import update
 from sqlmodel import Session
 
+from api.channel import store
 from api.channel.schemas import Reply, ReplyOption
-from api.models import Answer, Conversation, Participant, Run
+from api.channel.store import ParticipantState
+from api.models import Answer
 from api.observability.metrics import FLOW_COMPLETIONS, FLOW_STARTS, SAFEGUARDING_ALERTS
 from api.settings import Settings
 from flows import Action, Ended, Input, Message, ResultSaved, Safeguarding, resume, start
@@ -47,21 +51,21 @@ class Turn:
         *,
         settings: Settings,
         library: Library,
-        participant: Participant,
-        conversation: Conversation | None,
+        participant: ParticipantState,
+        conversation: dict[str, Any] | None,
         now: datetime,
     ) -> None:
         self.db = db
         self.settings = settings
         self.library = library
         self.participant = participant
-        self.conversation = conversation
+        self.had_conversation = conversation is not None
         self.now = now
-        stored = conversation.session if conversation is not None else {}
+        stored = conversation or {}
         self.engine: dict[str, Any] | None = stored.get("engine")
         self.host: dict[str, Any] = dict(stored.get("host") or {})
         self.replies: list[Reply] = []
-        self.answers: list[Answer] = []
+        self.answers: list[dict[str, Any]] = []  # rows to insert at the end of the turn
         self.forget_requested = False
 
     # --- state ---------------------------------------------------------------------------
@@ -137,26 +141,25 @@ class Turn:
 
     def open_run(self, flow_id: str) -> None:
         code = self.host.get("code")
-        run = Run(
+        self.host["run_id"] = store.insert_run(
+            self.db,
             pseudonym=self.participant.pseudonym,
             flow=flow_id,
             site_id=self.site_id,
             checkin_code=code if isinstance(code, str) else None,
             language=self.participant.language,
+            status="active",
             started_at=self.now,
         )
-        self.db.add(run)
-        self.db.flush()
-        self.host["run_id"] = run.id
         self.host["flow"] = flow_id
         FLOW_STARTS.labels(flow_id).inc()
 
     def close_run(self, status: str) -> None:
         run_id = self.host.get("run_id")
         if isinstance(run_id, int):
-            self.db.execute(
-                update(Run)
-                .where(Run.id == run_id)  # type: ignore[arg-type]
+            self.db.connection().execute(
+                update(store.RUN)
+                .where(store.RUN.c.id == run_id)
                 .values(status=status, ended_at=self.now)
             )
             FLOW_COMPLETIONS.labels(str(self.host.get("flow")), status).inc()
@@ -226,23 +229,23 @@ class Turn:
         if node is not None and node.ask is not None and node.ask.faces and value:
             number = int(value) if value.isdigit() else None
         proposal_id = self.host.get("proposal_id") if event.flow == CODESIGN else None
-        answer = Answer(
-            run_id=self.host.get("run_id"),
-            pseudonym=self.participant.pseudonym,
-            site_id=self.site_id,
-            flow=event.flow,
-            question=event.node,
-            result=event.name,
-            category=event.category,
-            value=value,
-            number=number,
-            free_text=event.free_text,
-            language=self.participant.language,
-            proposal_id=proposal_id if isinstance(proposal_id, int) else None,
-            created_at=self.now,
+        self.answers.append(
+            dict(
+                run_id=self.host.get("run_id"),
+                pseudonym=self.participant.pseudonym,
+                site_id=self.site_id,
+                flow=event.flow,
+                question=event.node,
+                result=event.name,
+                category=event.category,
+                value=value,
+                number=number,
+                free_text=event.free_text,
+                language=self.participant.language,
+                proposal_id=proposal_id if isinstance(proposal_id, int) else None,
+                created_at=self.now,
+            )
         )
-        self.db.add(answer)
-        self.answers.append(answer)
 
     def act(self, action: Action) -> None:
         participant = self.participant
@@ -291,21 +294,22 @@ class Turn:
         """Store the conversation (or drop it when nothing waits) and the new answers."""
         if self.forget_requested:
             return
-        pseudonym = self.participant.pseudonym
-        if self.live:
-            stored = {"engine": self.engine, "host": self.host}
-            if self.conversation is None:
-                self.conversation = Conversation(pseudonym=pseudonym, session=stored)
-                self.db.add(self.conversation)
-            else:
-                self.conversation.session = stored
-            self.conversation.run_id = self.host.get("run_id")
-            self.conversation.updated_at = self.now
-        elif self.conversation is not None:
-            self.db.delete(self.conversation)
-            self.conversation = None
-        if any(answer.free_text and answer.value for answer in self.answers):
+        store.save_participant(self.db, self.participant, self.now)
+        store.save_conversation(
+            self.db,
+            self.participant.pseudonym,
+            {"engine": self.engine, "host": self.host} if self.live else None,
+            existed=self.had_conversation,
+            run_id=self.host.get("run_id") if self.live else None,
+            now=self.now,
+        )
+        texts = []
+        for answer in self.answers:
+            answer_id = store.insert_answer(self.db, **answer)
+            if answer["free_text"] and answer["value"]:
+                texts.append(SimpleNamespace(id=answer_id, **answer))
+        if texts:
             from api.themes.service import tag_answers
 
-            self.db.flush()
-            tag_answers(self.db, self.answers)
+            # tag_answers reads id, free_text, value and language: these stand in for rows.
+            tag_answers(self.db, cast(Sequence[Answer], texts))

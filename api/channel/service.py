@@ -8,20 +8,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from api.channel import store
 from api.channel.conversation import FORGET, HELP, WELCOME, Turn
 from api.channel.nudging import nudge_reply
 from api.channel.schemas import ChannelResponse, InboundMessage
+from api.channel.store import ParticipantState
+from api.channel.transaction import BATCHED
 from api.errors import Conflict, Invalid, NotFound, TooLarge
 from api.models import (
-    Conversation,
     Participant,
     SealedAddress,
     VoiceNote,
     utcnow,
 )
-from api.models import InboundMessage as Delivery
 from api.observability.metrics import MESSAGES_IN, MESSAGES_OUT
 from api.participants.service import forget
 from api.settings import Settings
@@ -61,6 +62,8 @@ def handle_message(
         except IntegrityError:
             # The same delivery handled at the same moment (its record won), or a newcomer's
             # two first messages (both made the participant): look again at what is stored.
+            if session.info.get(BATCHED):
+                raise  # the batch is rolled back and this message run again on its own
             session.rollback()
     raise Conflict("This message clashed with others at the same moment; send it again.")
 
@@ -98,7 +101,7 @@ def handle_voice(
     flow, node = str(turn.engine.get("flow")), str(turn.engine.get("node"))  # type: ignore[union-attr]
     site_id, run_id = turn.site_id, turn.host.get("run_id")
     turn.resume(Input(voice=voice_id))
-    if any(answer.value == voice_id for answer in turn.answers):
+    if any(answer["value"] == voice_id for answer in turn.answers):
         from api.voice.storage import store_audio
 
         size = store_audio(settings, voice_id=voice_id, data=audio)
@@ -121,13 +124,7 @@ def _stored_response(
     session: Session, channel: str, pseudonym: str, message_id: str
 ) -> ChannelResponse | None:
     """Return the replies already sent for this delivery, or None if it is new."""
-    response = session.exec(
-        select(Delivery.response).where(
-            Delivery.channel == channel,
-            Delivery.pseudonym == pseudonym,
-            Delivery.message_id == message_id,
-        )
-    ).first()
+    response = store.stored_response(session, channel, pseudonym, message_id)
     if response is None:
         return None
     return ChannelResponse.model_validate(response or _empty_response())
@@ -149,27 +146,21 @@ def _begin(
     pseudonym = message.participant
     # Lock the participant's row (PostgreSQL), so two messages of one person run one after
     # the other; on SQLite the channel handles one message at a time (see transaction.py).
-    # One query for both rows: the channel's hot path is a handful of statements.
-    row = session.exec(
-        select(Participant, Conversation)
-        .outerjoin(Conversation, col(Conversation.pseudonym) == col(Participant.pseudonym))
-        .where(Participant.pseudonym == pseudonym)
-        .with_for_update(of=Participant)  # type: ignore[arg-type]
-    ).first()
-    participant, conversation = row if row is not None else (None, None)
+    loaded = store.load(session, pseudonym)
+    participant = loaded.participant
     if participant is None:
-        participant = Participant(
+        participant = ParticipantState(
             pseudonym=pseudonym,
             channel=message.channel,
             language=_language_for(message.locale, library),
+            new=True,
         )
-        session.add(participant)
     return Turn(
         session,
         settings=settings,
         library=library,
         participant=participant,
-        conversation=conversation,
+        conversation=loaded.conversation,
         now=now or utcnow(),
     )
 
@@ -310,7 +301,7 @@ def turn_text(turn: Turn, key: str) -> str:
 
 
 def _finish(session: Session, turn: Turn, key: tuple[str, str, str]) -> ChannelResponse:
-    channel, pseudonym, message_id = key
+    channel, pseudonym, _ = key
     participant = turn.participant
     MESSAGES_OUT.labels(channel).inc(len(turn.replies))
     if turn.forget_requested:
@@ -323,9 +314,7 @@ def _finish(session: Session, turn: Turn, key: tuple[str, str, str]) -> ChannelR
             send_address=False,
         )
     turn.save()
-    send_address = participant.followups and (
-        session.get(SealedAddress, participant.pseudonym) is None
-    )
+    send_address = participant.followups and not store.has_address(session, pseudonym)
     response = ChannelResponse(
         replies=turn.replies,
         ended=not turn.live,
@@ -335,16 +324,8 @@ def _finish(session: Session, turn: Turn, key: tuple[str, str, str]) -> ChannelR
     )
     # Recorded last: the unique (channel, pseudonym, message_id) makes a duplicate that ran
     # at the same moment fail here, where handle_message answers it from the stored record.
-    session.add(
-        Delivery(
-            channel=channel,
-            pseudonym=pseudonym,
-            message_id=message_id,
-            response=response.model_dump(mode="json"),
-            created_at=turn.now,
-        )
-    )
-    session.flush()
+    store.record_delivery(session, key, response.model_dump(mode="json"), turn.now)
+    session.flush()  # theme tags and alerts, so a conflict shows here and not at commit
     return response
 
 

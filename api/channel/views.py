@@ -46,6 +46,7 @@ async def post_message(
     request: Request,
 ) -> ChannelResponse:
     response = await run_transaction(
+        request.app.state,
         request.app.state.engine,
         lambda session: service.handle_message(
             session, settings=settings, library=library, message=body
