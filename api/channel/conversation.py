@@ -11,7 +11,6 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import update
 from sqlmodel import Session
 
 from api.channel import store
@@ -157,11 +156,7 @@ class Turn:
     def close_run(self, status: str) -> None:
         run_id = self.host.get("run_id")
         if isinstance(run_id, int):
-            self.db.connection().execute(
-                update(store.RUN)
-                .where(store.RUN.c.id == run_id)
-                .values(status=status, ended_at=self.now)
-            )
+            store.close_run(self.db, run_id, status, self.now)
             FLOW_COMPLETIONS.labels(str(self.host.get("flow")), status).inc()
         self.host["run_id"] = None
 
