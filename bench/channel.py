@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CHANNEL_TOKEN = "bench-channel-token-" + "x" * 24
+# The app's startup work (theme codebook, prompt index) finishes before the clock starts.
+STARTUP_SETTLE = 3.0
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 POSTGRES_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/heard_bench"
 
@@ -120,6 +122,11 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError("the server did not start")
 
+    def cpu_seconds(self) -> float:
+        """Return the CPU time the server process has used (user + system)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
@@ -187,6 +194,7 @@ async def _raw_hello(port: int, participants: int, seconds: float, warmup: float
             head = await reader.readuntil(b"\r\n\r\n")
             length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
             await reader.readexactly(length)
+            tally.handled += 1
             if began >= tally.started:
                 tally.latencies.append(time.perf_counter() - began)
         writer.close()
@@ -205,6 +213,8 @@ class Tally:
     errors: int = 0
     started: float = 0.0
     ended: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds the server used over the whole run, warm-up too
+    handled: int = 0  # requests the server answered over the whole run
 
     @property
     def rate(self) -> float:
@@ -215,10 +225,14 @@ class Tally:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
 
     def line(self, label: str) -> str:
+        cpu = ""
+        if self.server_cpu and self.handled:
+            per = self.server_cpu / self.handled
+            cpu = f"; server CPU {per * 1000:.2f} ms each = {1 / per:,.0f}/s on a free core"
         return (
             f"{label:<34} {self.rate:8.0f} msg/s   p50 {self.percentile(0.5):6.1f} ms   "
             f"p95 {self.percentile(0.95):6.1f} ms   ({len(self.latencies)} messages, "
-            f"{self.errors} errors)"
+            f"{self.errors} errors{cpu})"
         )
 
 
@@ -252,6 +266,7 @@ async def _walks(client, headers, code, until, tally, pause) -> None:  # type: i
             began = time.perf_counter()
             response = await client.post("/v1/channel/messages", json=body, headers=headers)
             took = time.perf_counter() - began
+            tally.handled += 1
             if response.status_code != 200:
                 tally.errors += 1
             elif began >= tally.started and time.perf_counter() < until:
@@ -293,6 +308,7 @@ async def _drive_hello(
                 began = time.perf_counter()
                 response = await client.get("/hello")
                 took = time.perf_counter() - began
+                tally.handled += 1
                 if response.status_code != 200:
                     tally.errors += 1
                 elif began >= tally.started:
@@ -345,11 +361,15 @@ def _run_channel(label: str, database_url: str, data_dir: str, args: argparse.Na
     server = Server("channel", database_url, data_dir)
     try:
         server.wait_ready("/healthz")
+        time.sleep(STARTUP_SETTLE)
+        before = server.cpu_seconds()
         closed = asyncio.run(
             _drive_channel(server.url, server.port, code, args.participants, args.seconds)
         )
+        closed.server_cpu = server.cpu_seconds() - before
         print(closed.line(f"channel {label}, closed load"))
         if args.paced_rate:
+            before = server.cpu_seconds()
             paced = asyncio.run(
                 _drive_channel(
                     server.url,
@@ -360,6 +380,7 @@ def _run_channel(label: str, database_url: str, data_dir: str, args: argparse.Na
                     rate=args.paced_rate,
                 )
             )
+            paced.server_cpu = server.cpu_seconds() - before
             print(paced.line(f"channel {label}, paced {args.paced_rate:.0f}/s"))
     finally:
         server.stop()
@@ -367,9 +388,12 @@ def _run_channel(label: str, database_url: str, data_dir: str, args: argparse.Na
 
 
 def _ratios(label: str, channel: Tally, hello: Tally, raw: Tally) -> None:
+    per_message = channel.server_cpu / max(channel.handled, 1)
+    per_hello = raw.server_cpu / max(raw.handled, 1)
     print(
         f"{label + ' channel / hello world':<34} {channel.rate / hello.rate:8.0%}"
-        f"   (of the bare-socket ceiling: {channel.rate / raw.rate:.0%})"
+        f"   (of the bare-socket ceiling: {channel.rate / raw.rate:.0%}; by server CPU "
+        f"per request: {per_hello / per_message:.0%})"
     )
 
 
@@ -394,10 +418,14 @@ def main() -> None:
         hello_server = Server("hello", "", tmp)
         try:
             hello_server.wait_ready("/hello")
+            before = hello_server.cpu_seconds()
             hello = asyncio.run(
                 _drive_hello(hello_server.url, hello_server.port, args.participants, args.seconds)
             )
+            hello.server_cpu = hello_server.cpu_seconds() - before
+            before = hello_server.cpu_seconds()
             raw = asyncio.run(_raw_hello(hello_server.port, args.participants, args.seconds))
+            raw.server_cpu = hello_server.cpu_seconds() - before
         finally:
             hello_server.stop()
         print(hello.line("hello world (same uvicorn)"))
