@@ -2,8 +2,9 @@
 
 import secrets
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import or_, update
+from sqlalchemy import Table, bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from api.errors import Invalid, NotFound
@@ -84,34 +85,45 @@ def get_checkin(session: Session, *, code: str) -> Checkin:
     return checkin
 
 
-def _usable(checkin: Checkin, now: datetime) -> bool:
-    if checkin.expires_at is not None and checkin.expires_at <= now:
-        return False
-    return checkin.max_uses is None or checkin.uses < checkin.max_uses
+class Usable(NamedTuple):
+    """A check-in code that can still be used: where and what it starts."""
+
+    code: str
+    site_id: int
+    flow: str
 
 
-def peek(session: Session, *, code: str, now: datetime) -> Checkin | None:
+_CHECKIN: Table = Checkin.__table__  # type: ignore[attr-defined]
+# Read on the channel's hot path (every /start), so built once, in Core.
+_PEEK = select(_CHECKIN.c.code, _CHECKIN.c.site_id, _CHECKIN.c.flow).where(
+    _CHECKIN.c.code == bindparam("code"),
+    or_(_CHECKIN.c.expires_at.is_(None), _CHECKIN.c.expires_at > bindparam("now")),
+    or_(_CHECKIN.c.max_uses.is_(None), _CHECKIN.c.uses < _CHECKIN.c.max_uses),
+)
+_USE = (
+    update(_CHECKIN)
+    .where(
+        _CHECKIN.c.code == bindparam("key"),
+        or_(_CHECKIN.c.max_uses.is_(None), _CHECKIN.c.uses < _CHECKIN.c.max_uses),
+    )
+    .values(uses=_CHECKIN.c.uses + 1)
+)
+
+
+def peek(session: Session, *, code: str, now: datetime) -> Usable | None:
     """Return the check-in if the code can still be used, without using it."""
-    checkin = session.get(Checkin, code)
-    return checkin if checkin is not None and _usable(checkin, now) else None
+    row = session.connection().execute(_PEEK, {"code": code, "now": now}).first()
+    return None if row is None else Usable(*row)
 
 
-def redeem(session: Session, *, code: str, now: datetime) -> Checkin | None:
+def redeem(session: Session, *, code: str, now: datetime) -> Usable | None:
     """Use the code once, if it is known, unexpired and not used up; else return None."""
     checkin = peek(session, code=code, now=now)
     if checkin is None:
         return None
     # Count the use in the database, not in Python, so two people scanning at once
     # cannot both take the last use.
-    used = session.execute(
-        update(Checkin)
-        .where(
-            col(Checkin.code) == code,
-            or_(col(Checkin.max_uses).is_(None), col(Checkin.uses) < col(Checkin.max_uses)),
-        )
-        .values(uses=Checkin.uses + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if not used.rowcount:  # type: ignore[attr-defined]
+    used = session.connection().execute(_USE, {"key": code})
+    if not used.rowcount:
         return None
     return checkin
