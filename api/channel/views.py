@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
 
 from api.channel import outbox, service
-from api.channel.library import LibraryDep
+from api.channel.library import LibraryDep, library_for
 from api.channel.schemas import (
     ChannelName,
     ChannelResponse,
@@ -39,15 +39,15 @@ _READ_LIMIT = service.MAX_VOICE_BYTES + 1
     "returns the same replies and stores nothing twice.",
 )
 async def post_message(
-    body: InboundMessage,
-    _auth: ChannelAuth,
-    settings: SettingsDep,
-    library: LibraryDep,
-    request: Request,
+    body: InboundMessage, _auth: ChannelAuth, request: Request
 ) -> ChannelResponse:
+    # The busiest route: settings and flows come straight from the app's state, as
+    # SettingsDep and LibraryDep would give them, since each dependency costs per request.
+    state = request.app.state
+    settings, library = state.settings, library_for(state, state.settings)
     response = await run_transaction(
-        request.app.state,
-        request.app.state.engine,
+        state,
+        state.engine,
         lambda session: service.handle_message(
             session, settings=settings, library=library, message=body
         ),
