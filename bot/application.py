@@ -17,6 +17,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.client import ChannelClient
 from bot.handlers import add_handlers
 from bot.identity import Identity, load_identity
+from bot.keepalive import KeepAliveRequest
 from bot.logs import quiet_loggers
 from bot.outbox import OutboxSender
 from bot.relay import Relay
@@ -66,8 +67,7 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .concurrent_updates(settings.concurrent_updates)
-        .connection_pool_size(max(8, min(settings.concurrent_updates, 256)))
-        .pool_timeout(10.0)
+        .request(KeepAliveRequest(connections=settings.telegram_connections))
         .post_init(start_workers)
         .post_shutdown(stop_workers)
         .build()

@@ -37,6 +37,8 @@ class BotSettings(BaseSettings):
 
     # Handlers running at once; each waits mostly on the API and Telegram.
     concurrent_updates: int = Field(default=256, ge=1)
+    # Keep-alive connections for replies to the Bot API (see bot/keepalive.py).
+    telegram_connections: int = Field(default=8, ge=1, le=256)
     outbox_interval: float = Field(default=5.0, gt=0)
     outbox_batch: int = Field(default=50, ge=1, le=100)
     outbox_rate: float = Field(default=25.0, gt=0)  # messages a second, all chats
