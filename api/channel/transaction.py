@@ -1,15 +1,17 @@
 """Transactions for inbound messages, committed before any reply leaves.
 
-PostgreSQL runs writers side by side: each message gets its own transaction in the thread
-pool, as any request would.
+A commit costs about as much as the rest of a message, so messages that arrive together
+share one: group commit. Each message's work runs in turn inside one transaction, which
+commits once; only then do their replies leave. A message is never answered before it is
+stored. If anything in a batch fails, the batch is rolled back and each of its messages
+is run again in a transaction of its own, so one bad message cannot cost others theirs.
 
-SQLite lets one writer in at a time, and a commit costs about as much as the rest of a
-message. So messages that arrive together are handled one after the other on the event
-loop, inside one transaction, and committed once; their replies leave only after that
-commit. A message is never acknowledged before it is stored: this is group commit, not
-deferred commit. If anything in a batch fails, the batch is rolled back and each of its
-messages is run again in a transaction of its own, so one bad message cannot cost others
-their answers. `bench/channel.py` measured both ways; see the README's figures.
+SQLite lets one writer in at a time: its batches run right on the event loop, one after
+another (no thread hops, no threads queueing on SQLite's write lock). PostgreSQL runs
+writers side by side: its batches run in the thread pool, a few at once. A person's
+messages come one at a time from their adapter, and on PostgreSQL their row is locked
+while one is handled (see `store.load`). `bench/channel.py` measured all this; see the
+README's figures.
 """
 
 import asyncio
@@ -32,6 +34,8 @@ logger = logging.getLogger(__name__)
 BATCHED = "heard_batched"
 # Enough to amortise a commit; few enough that no reply waits long behind the others.
 MAX_BATCH = 32
+# PostgreSQL batches in flight at once per process (each holds a pooled connection).
+PARALLEL_BATCHES = 4
 
 
 def _transaction(engine: Engine, work: Callable[[Session], T]) -> T:
@@ -39,38 +43,59 @@ def _transaction(engine: Engine, work: Callable[[Session], T]) -> T:
         return work(session)
 
 
-class SQLiteBatcher:
-    """Run queued work on the event loop, a batch per transaction, one commit per batch."""
+class Batcher:
+    """Queue the work of inbound messages and run it in batches, one commit per batch."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.inline = engine.dialect.name == "sqlite"
+        self.max_in_flight = 1 if self.inline else PARALLEL_BATCHES
         self.queue: list[tuple[Work, asyncio.Future[Any]]] = []
+        self.in_flight = 0
         self.scheduled = False
+        self.tasks: set[asyncio.Task[None]] = set()
 
     async def run(self, work: Callable[[Session], T]) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self.queue.append((work, future))
-        if not self.scheduled:
-            self.scheduled = True
-            # call_soon: the requests already parsed in this loop turn join the batch.
-            loop.call_soon(self.drain)
+        self._schedule(loop)
         return await future  # type: ignore[no-any-return]
 
-    def drain(self) -> None:
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self.scheduled:
+            self.scheduled = True
+            # call_soon: the requests already read in this turn of the loop join the batch.
+            loop.call_soon(self._dispatch)
+
+    def _dispatch(self) -> None:
         self.scheduled = False
-        while self.queue:
+        while self.queue and self.in_flight < self.max_in_flight:
             batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
-            outcomes = self._together(batch)
-            if outcomes is None:
-                outcomes = [self._alone(work) for work, _ in batch]
-            for (_, future), (result, error) in zip(batch, outcomes, strict=True):
-                if future.cancelled():
-                    continue
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(result)
+            if self.inline:
+                _settle(batch, self._process(batch))
+            else:
+                self.in_flight += 1
+                task = asyncio.get_running_loop().create_task(self._threaded(batch))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+
+    async def _threaded(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
+        try:
+            outcomes = await run_in_threadpool(self._process, batch)
+        except BaseException as exc:  # the thread pool itself failed: tell every caller
+            outcomes = [(None, exc)] * len(batch)
+        finally:
+            self.in_flight -= 1
+        _settle(batch, outcomes)
+        if self.queue:
+            self._schedule(asyncio.get_running_loop())
+
+    def _process(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> list[Any]:
+        outcomes = self._together(batch)
+        if outcomes is None:
+            outcomes = [self._alone(work) for work, _ in batch]
+        return outcomes
 
     def _together(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> list[Any] | None:
         """Run the whole batch in one transaction; None if any of it failed (rolled back)."""
@@ -92,16 +117,24 @@ class SQLiteBatcher:
             return None, exc
 
 
-def _batcher(state: Any, engine: Engine) -> SQLiteBatcher:
+def _settle(batch: list[tuple[Work, asyncio.Future[Any]]], outcomes: list[Any]) -> None:
+    for (_, future), (result, error) in zip(batch, outcomes, strict=True):
+        if future.cancelled():
+            continue  # the client went away; its message is stored all the same
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
+def _batcher(state: Any, engine: Engine) -> Batcher:
     batcher = getattr(state, "channel_batcher", None)
     if batcher is None or batcher.engine is not engine:
-        batcher = SQLiteBatcher(engine)
+        batcher = Batcher(engine)
         state.channel_batcher = batcher
     return batcher
 
 
 async def run_transaction(state: Any, engine: Engine, work: Callable[[Session], T]) -> T:
     """Run `work(session)` in a transaction that commits before this returns."""
-    if engine.dialect.name == "sqlite":
-        return await _batcher(state, engine).run(work)
-    return await run_in_threadpool(_transaction, engine, work)
+    return await _batcher(state, engine).run(work)
