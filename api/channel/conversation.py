@@ -38,7 +38,7 @@ def prompt_audio_url(text: str, language: str) -> str | None:
         from api.prompts.service import audio_url
     except ImportError:
         return None
-    return audio_url(text=text, language=language)  # type: ignore[no-any-return]
+    return audio_url(text=text, language=language)
 
 
 class Turn:

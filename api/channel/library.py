@@ -1,7 +1,7 @@
 """The flow library the API runs: loaded once per app, on first use."""
 
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -17,7 +17,7 @@ def load_flows(settings: Settings) -> Library:
     return load_library([settings.flows_dir] if settings.flows_dir else None)
 
 
-def library_for(state: object, settings: Settings) -> Library:
+def library_for(state: Any, settings: Settings) -> Library:
     """Return the library cached on an app's state, loading it the first time."""
     library = getattr(state, "flow_library", None)
     if library is None:
@@ -25,8 +25,8 @@ def library_for(state: object, settings: Settings) -> Library:
             library = getattr(state, "flow_library", None)
             if library is None:
                 library = load_flows(settings)
-                state.flow_library = library  # type: ignore[attr-defined]
-    return library  # type: ignore[no-any-return]
+                state.flow_library = library
+    return library
 
 
 async def get_library(request: Request) -> Library:

@@ -3,7 +3,7 @@
 import base64
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import Session, col, select
 
 from api.channel.schemas import OutboxItem, ReplyOption
@@ -22,10 +22,10 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 
-def _claimable(now: datetime):  # type: ignore[no-untyped-def]
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
-        and_(OutboxMessage.status == "pending", col(OutboxMessage.available_at) <= now),
-        and_(OutboxMessage.status == "leased", col(OutboxMessage.lease_expires_at) <= now),
+        and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.available_at) <= now),
+        and_(col(OutboxMessage.status) == "leased", col(OutboxMessage.lease_expires_at) <= now),
     )
 
 
@@ -43,7 +43,7 @@ def claim(
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True, of=OutboxMessage)  # type: ignore[arg-type]
+        candidates = candidates.with_for_update(skip_locked=True, of=OutboxMessage)
     ids = list(session.exec(candidates).all())
     if not ids:
         return []

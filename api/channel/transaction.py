@@ -60,7 +60,7 @@ class Batcher:
         future: asyncio.Future[Any] = loop.create_future()
         self.queue.append((work, future))
         self._schedule(loop)
-        return await future  # type: ignore[no-any-return]
+        return await future
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if not self.scheduled:

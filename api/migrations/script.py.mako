@@ -5,6 +5,8 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 """
 
+# mypy: disable-error-code="attr-defined"
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa

@@ -5,6 +5,8 @@ Revises: (none)
 Create Date: 2026-11-29 09:24:25.036358
 """
 
+# mypy: disable-error-code="attr-defined"
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa

@@ -5,6 +5,8 @@ Revises: 0001
 Create Date: 2026-11-29 09:47:10.786960
 """
 
+# mypy: disable-error-code="attr-defined"
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
