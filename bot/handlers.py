@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 
 from bot.client import ChannelError
-from bot.relay import MAX_VOICE_BYTES, Relay
+from bot.relay import MAX_VOICE_BYTES, Relay, send_text
 from bot.texts import say
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ async def leave_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         raise ApplicationHandlerStop
     if chat.type != ChatType.CHANNEL:
         try:
-            await context.bot.send_message(chat.id, say("private_only", "en"))
+            await context.bot.send_message(chat.id, say("private_only", "en"), protect_content=True)
         except TelegramError as exc:
             log.info("Could not say goodbye to a group (%s)", type(exc).__name__)
     try:
@@ -164,9 +164,7 @@ async def voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     relay = relay_of(context)
     if (message.voice.file_size or 0) > MAX_VOICE_BYTES:
         language = relay.language(relay.identity.pseudonym(user_id), locale)
-        await context.bot.send_message(
-            chat_id, say("voice_too_big", language), protect_content=True
-        )
+        await send_text(context.bot, chat_id, say("voice_too_big", language))
         return
     await relay.deliver_voice(
         context.bot,
@@ -185,7 +183,7 @@ async def kind_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, key: st
     user_id, chat_id, locale = sender
     relay = relay_of(context)
     language = relay.language(relay.identity.pseudonym(user_id), locale)
-    await context.bot.send_message(chat_id, say(key, language), protect_content=True)
+    await send_text(context.bot, chat_id, say(key, language))
 
 
 async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

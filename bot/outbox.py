@@ -9,29 +9,19 @@ It keeps going when the API restarts, and stops cleanly.
 import asyncio
 import contextlib
 import logging
-import warnings
-from datetime import timedelta
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.client import ApiUnavailable, ChannelClient, ChannelError, OutboxItem, Reply
 from bot.identity import Identity, UnsealError
-from bot.relay import Relay
+from bot.relay import Relay, retry_seconds
 from bot.rendering import markup_for, render_text
 
 log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = 4
 MAX_BACKOFF = 60.0
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    """Return how long Telegram asked us to wait, in seconds."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PTB 22 warns about int vs timedelta here
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Pacer:

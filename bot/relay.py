@@ -8,12 +8,14 @@ the person is told kindly; the spool is replayed, in order, as soon as the API a
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
+from datetime import timedelta
 from typing import Any
 
-from telegram import Bot
-from telegram.error import Forbidden, TelegramError
+from telegram import Bot, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.client import ApiRejected, ApiUnavailable, ChannelClient, ChannelError, ChannelResponse
 from bot.identity import Identity, UnsealError
@@ -25,6 +27,10 @@ from bot.voice import VoicePrompts
 log = logging.getLogger(__name__)
 
 MAX_VOICE_BYTES = 20 * 1024 * 1024
+# A reply waits out Telegram's flood control this often, if the wait is short enough; after
+# that it fails (and is logged) rather than hold the person's queue.
+REPLY_ATTEMPTS = 3
+MAX_REPLY_WAIT = 30.0
 # A spooled message the API keeps failing on (a 500) is dropped after this many replays, so
 # it cannot hold back that person's later messages for ever.
 MAX_REPLAY_ATTEMPTS = 5
@@ -180,15 +186,13 @@ class Relay:
             markup = markup_for(reply, last=index == len(replies) - 1)
             if response.voice_prompts and reply.audio_url:
                 await self.voices.send(bot, chat_id, reply.audio_url)
-            await bot.send_message(
-                chat_id, render_text(reply), reply_markup=markup, protect_content=True
-            )
+            await send_text(bot, chat_id, render_text(reply), markup)
             if reply.options or index == len(replies) - 1:
                 shown = list(reply.options)
         self.choices.show(participant, shown)
 
     async def _say(self, bot: Bot, chat_id: int, key: str, language: str) -> None:
-        await bot.send_message(chat_id, say(key, language), protect_content=True)
+        await send_text(bot, chat_id, say(key, language))
 
     # The spool --------------------------------------------------------------------------
 
@@ -257,6 +261,32 @@ class Relay:
             await self._mark_unreachable(participant)
         except TelegramError as exc:
             log.warning("Could not send the reply to a spooled message (%s)", type(exc).__name__)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """Return how long Telegram asked us to wait, in seconds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB 22 warns about int vs timedelta here
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def send_text(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    markup: ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
+) -> None:
+    """Send a protected message, waiting out Telegram's flood control a couple of times."""
+    for attempt in range(REPLY_ATTEMPTS):
+        try:
+            await bot.send_message(chat_id, text, reply_markup=markup, protect_content=True)
+            return
+        except RetryAfter as exc:
+            wait = retry_seconds(exc)
+            if attempt == REPLY_ATTEMPTS - 1 or wait > MAX_REPLY_WAIT:
+                raise
+            await asyncio.sleep(wait)
 
 
 class _VoiceUnavailable(Exception):

@@ -1,5 +1,6 @@
 """Spoken questions: fetch a reply's audio from the API once, then send it by Telegram file id."""
 
+import asyncio
 import logging
 import re
 
@@ -27,6 +28,7 @@ class VoicePrompts:
         self._client = client
         self._spool = spool
         self._file_ids: dict[str, str] = {}
+        self._uploading: dict[str, asyncio.Lock] = {}
 
     async def send(
         self,
@@ -40,6 +42,18 @@ class VoicePrompts:
         key = audio_id(audio_url)
         if key is None:
             return False
+        # One upload per audio, even when two people need the same question at once.
+        async with self._uploading.setdefault(key, asyncio.Lock()):
+            return await self._send(bot, chat_id, key, audio_url, markup)
+
+    async def _send(
+        self,
+        bot: Bot,
+        chat_id: int,
+        key: str,
+        audio_url: str,
+        markup: ReplyKeyboardMarkup | ReplyKeyboardRemove | None,
+    ) -> bool:
         file_id = self._file_ids.get(key) or self._spool.file_id(key)
         if file_id is not None:
             try:

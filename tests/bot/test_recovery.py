@@ -122,3 +122,13 @@ async def test_a_new_message_waits_behind_spooled_ones(
         assert texts[-1] == "What is one thing that is hard for you right now?"
         assert [r for r, _ in stored_answers(engine, rig, ALEX)][-2:] == ["mood", "helped"]
         assert rig.application.bot_data["relay"].spool.pending() == []
+
+
+async def test_a_reply_waits_out_telegrams_flood_control(rig: BotRig) -> None:
+    await welcome(rig, ALEX)
+    rig.tg.fail_next("sendMessage", 429, retry_after=1)
+    sent = await rig.send(updates.command(ALEX, "/help"))
+    refused, *rest = [c for c in sent if c.method == "sendMessage"]
+    assert refused.status == 429
+    assert [c.ok for c in rest] == [True, True]  # the same reply again, then the next
+    assert rest[0].text == refused.text and rest[0].at - refused.at >= 0.95

@@ -1,5 +1,6 @@
 """Voice: a voice note answers a question; spoken questions are uploaded once, then reused."""
 
+import asyncio
 import shutil
 import subprocess
 from pathlib import Path
@@ -103,3 +104,22 @@ async def test_a_file_id_telegram_forgot_is_uploaded_again(rig: BotRig) -> None:
     voice_calls = [c for c in sent if c.method == "sendVoice"]
     assert [c.ok for c in voice_calls] == [False, True]
     assert isinstance(voice_calls[-1].params["voice"], bytes)
+
+
+@pytest.mark.skipif(not HAVE_TOOLS, reason="espeak-ng and opusenc are needed to speak prompts")
+async def test_two_people_at_once_still_upload_each_audio_once(rig: BotRig) -> None:
+    sam = ALEX + 1
+    for person in (ALEX, sam):
+        await welcome(rig, person)
+    relay = rig.application.bot_data["relay"]
+    relay.voices._file_ids.clear()  # nothing uploaded yet as far as the bot knows
+    for audio_id in list(relay.voices._uploading):
+        relay.spool.forget_file_id(audio_id)
+    await asyncio.gather(
+        rig.send(updates.command(ALEX, "/voice")), rig.send(updates.command(sam, "/voice"))
+    )
+    uploads = [
+        c for c in rig.tg.sent if c.method == "sendVoice" and isinstance(c.params["voice"], bytes)
+    ]
+    voices = [c for c in rig.tg.sent if c.method == "sendVoice"]
+    assert len(voices) == 4 and len(uploads) == 2  # two audios, each uploaded once
