@@ -64,27 +64,32 @@ async def post_message(
     "stored encrypted only when it answers one; the replies are as for a message.",
     responses={413: {"description": "Over 20 MB."}, 422: {"description": "Not OGG."}},
 )
-def post_voice(
+async def post_voice(
     channel: Annotated[ChannelName, Form()],
     participant: Annotated[Pseudonym, Form()],
     message_id: Annotated[MessageId, Form()],
     audio: Annotated[UploadFile, File(description="The voice note, OGG/Opus.")],
     _auth: ChannelAuth,
-    session: SessionDep,
     settings: SettingsDep,
     library: LibraryDep,
+    request: Request,
 ) -> ChannelResponse:
-    data = audio.file.read(_READ_LIMIT)
+    data = await audio.read(_READ_LIMIT)
     if len(data) > service.MAX_VOICE_BYTES:
         raise TooLarge("A voice note can be at most 20 MB.")
-    return service.handle_voice(
-        session,
-        settings=settings,
-        library=library,
-        channel=channel,
-        pseudonym=participant,
-        message_id=message_id,
-        audio=data,
+    # Through the same queue as text messages, so a person's voice and text never interleave.
+    return await run_transaction(
+        request.app.state,
+        request.app.state.engine,
+        lambda session: service.handle_voice(
+            session,
+            settings=settings,
+            library=library,
+            channel=channel,
+            pseudonym=participant,
+            message_id=message_id,
+            audio=data,
+        ),
     )
 
 
