@@ -18,6 +18,7 @@ from api.channel.schemas import Reply, ReplyOption
 from api.channel.store import ParticipantState
 from api.models import Answer
 from api.observability.metrics import FLOW_COMPLETIONS, FLOW_STARTS, SAFEGUARDING_ALERTS
+from api.prompts.service import audio_url
 from api.settings import Settings
 from flows import Action, Ended, Input, Message, ResultSaved, Safeguarding, resume, start
 from flows.loader import Library
@@ -33,11 +34,7 @@ SIDE_FLOWS = frozenset({FORGET})
 
 
 def prompt_audio_url(text: str, language: str) -> str | None:
-    """Return the relative URL of the spoken `text`, or None when prompts cannot say it."""
-    try:
-        from api.prompts.service import audio_url
-    except ImportError:
-        return None
+    """Return the relative URL of the spoken `text`, or None when there is nothing to say."""
     return audio_url(text=text, language=language)
 
 
