@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from bot_harness import BotRig, make_checkin, welcome
+from bot_harness import BotRig, make_checkin, staff_client, welcome
 from fake_telegram import updates
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.models import Answer, Participant, Proposal, Run
+from api.models import Answer, Participant, Run
 
 ALEX = 5_550_001_001
 
@@ -73,16 +73,16 @@ async def test_feedback_by_numbers_words_and_emoji(rig: BotRig, engine: Engine) 
 
 
 async def test_codesign_votes_on_the_open_proposal_and_takes_an_idea(
-    rig: BotRig, engine: Engine
+    rig: BotRig, live_api: FastAPI, keys: dict[str, str], engine: Engine
 ) -> None:
-    with Session(engine) as session:
-        session.add(Proposal(text="Open the kitchen at weekends"))
-        session.commit()
+    async with staff_client(live_api, keys["coordinator"]) as coordinator:
+        made = await coordinator.post("/v1/proposals", json={"text": "Open the café on Sundays"})
+        assert made.status_code == 201, made.text
     await welcome(rig, ALEX)
     await rig.send(updates.command(ALEX, "/help"))
     sent = await rig.send(updates.text(ALEX, "3"))
     texts = [c.text for c in sent]
-    assert any("Open the kitchen at weekends" in t for t in texts), texts
+    assert any("Open the café on Sundays" in t for t in texts), texts
     await rig.send(updates.text(ALEX, "👍 Yes"))
     await rig.send(updates.text(ALEX, "yes"))
     sent = await rig.send(updates.text(ALEX, "A quiet room"))
