@@ -15,6 +15,7 @@ Prints updates a second, latency percentiles and the CPU time per update of each
 """
 
 import argparse
+import os
 import asyncio
 import contextlib
 import json
@@ -317,13 +318,20 @@ def main() -> None:
     parser.add_argument(
         "--apart", action="store_true", help="run the API in its own process (heard api + bot)"
     )
+    parser.add_argument(
+        "--http",
+        choices=("httpx", "lean"),
+        default="httpx",
+        help="how replies reach the Bot API (HEARD_TELEGRAM_HTTP): PTB's httpx layer or lean",
+    )
     args = parser.parse_args()
+    os.environ["HEARD_TELEGRAM_HTTP"] = args.http
     logging.basicConfig(level=logging.ERROR)
     folder = Path(tempfile.mkdtemp(prefix="heard-bench-telegram-"))
     result = asyncio.run(serve_heard(args.users, folder, apart=args.apart))
     verdict = "meets" if result["updates_per_second"] >= GOAL else "misses"
     print(
-        f"telegram webhook -> reply: {result['updates_per_second']} updates/s "
+        f"telegram webhook -> reply ({args.http}): {result['updates_per_second']} updates/s "
         f"({result['updates']} updates, {result['users']} people at once, {result['seconds']} s); "
         f"latency p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms; "
         f"{verdict} the goal of {GOAL}/s; CPU an update: "

@@ -13,6 +13,7 @@ from typing import Any
 from telegram import BotCommand
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.client import ChannelClient
 from bot.handlers import add_handlers
@@ -67,7 +68,7 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .concurrent_updates(settings.concurrent_updates)
-        .request(KeepAliveRequest(connections=settings.telegram_connections))
+        .request(_request_layer(settings))
         .post_init(start_workers)
         .post_shutdown(stop_workers)
         .build()
@@ -140,3 +141,10 @@ async def running(
                 await application.stop()
         finally:
             await stop_workers(application)
+
+
+def _request_layer(settings: BotSettings) -> BaseRequest:
+    """Choose how replies reach the Bot API: PTB's httpx layer, or the lean keep-alive one."""
+    if settings.telegram_http == "lean":
+        return KeepAliveRequest(connections=settings.telegram_connections)
+    return HTTPXRequest(connection_pool_size=settings.telegram_connections)
