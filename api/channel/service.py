@@ -1,7 +1,5 @@
 """The channel: inbound messages and voice notes in, replies out, exactly once per delivery."""
 
-import base64
-import binascii
 import logging
 import uuid
 from datetime import datetime
@@ -16,13 +14,8 @@ from api.channel.nudging import nudge_reply
 from api.channel.schemas import ChannelResponse, InboundMessage
 from api.channel.store import ParticipantState
 from api.channel.transaction import BATCHED
-from api.errors import Conflict, Invalid, NotFound, TooLarge
-from api.models import (
-    Participant,
-    SealedAddress,
-    VoiceNote,
-    utcnow,
-)
+from api.errors import Conflict, Invalid, TooLarge
+from api.models import VoiceNote, utcnow
 from api.observability.metrics import MESSAGES_IN, MESSAGES_OUT
 from api.participants.service import forget
 from api.settings import Settings
@@ -327,39 +320,3 @@ def _finish(session: Session, turn: Turn, key: tuple[str, str, str]) -> ChannelR
     store.record_delivery(session, key, response.model_dump(mode="json"), turn.now)
     session.flush()  # theme tags and alerts, so a conflict shows here and not at commit
     return response
-
-
-# --- participants: address, reachability, forgetting -------------------------------------
-
-
-def store_address(session: Session, *, pseudonym: str, channel: str, sealed: str) -> None:
-    """Keep the adapter's sealed address of an opted-in participant (replacing an older one)."""
-    try:
-        data = base64.b64decode(sealed, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise Invalid("'sealed' must be base64.") from exc
-    if not data:
-        raise Invalid("'sealed' is empty.")
-    participant = session.get(Participant, pseudonym)
-    if participant is None:
-        raise NotFound("No participant with that pseudonym.")
-    if not participant.followups:
-        raise Conflict("This participant has not opted in to follow-ups; no address is kept.")
-    address = session.get(SealedAddress, pseudonym)
-    if address is None:
-        session.add(SealedAddress(pseudonym=pseudonym, channel=channel, sealed=data))
-    else:
-        address.channel, address.sealed, address.created_at = channel, data, utcnow()
-
-
-def set_reachable(session: Session, *, pseudonym: str, reachable: bool) -> None:
-    """Record whether the adapter can reach this participant (false once they blocked it)."""
-    participant = session.get(Participant, pseudonym)
-    if participant is None:
-        raise NotFound("No participant with that pseudonym.")
-    participant.reachable = reachable
-
-
-def forget_participant(session: Session, *, settings: Settings, pseudonym: str) -> None:
-    """Delete everything of this participant; forgetting someone unknown is not an error."""
-    forget(session, pseudonym=pseudonym, settings=settings)

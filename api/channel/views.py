@@ -21,6 +21,7 @@ from api.channel.schemas import (
 from api.channel.transaction import run_transaction
 from api.deps import ChannelAuth, SessionDep, SettingsDep
 from api.errors import TooLarge
+from api.participants import service as participants
 
 router = APIRouter(prefix="/v1/channel", tags=["channel"])
 
@@ -104,7 +105,9 @@ async def post_voice(
 def post_address(
     pseudonym: PseudonymPath, body: SealedAddressIn, _auth: ChannelAuth, session: SessionDep
 ) -> Response:
-    service.store_address(session, pseudonym=pseudonym, channel=body.channel, sealed=body.sealed)
+    participants.store_address(
+        session, pseudonym=pseudonym, channel=body.channel, sealed=body.sealed
+    )
     return Response(status_code=204)
 
 
@@ -118,7 +121,7 @@ def post_address(
 def post_reachability(
     pseudonym: PseudonymPath, body: ReachabilityIn, _auth: ChannelAuth, session: SessionDep
 ) -> Response:
-    service.set_reachable(session, pseudonym=pseudonym, reachable=body.reachable)
+    participants.set_reachable(session, pseudonym=pseudonym, reachable=body.reachable)
     return Response(status_code=204)
 
 
@@ -133,7 +136,8 @@ def post_reachability(
 def delete_participant(
     pseudonym: PseudonymPath, _auth: ChannelAuth, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    service.forget_participant(session, settings=settings, pseudonym=pseudonym)
+    # Forgetting someone unknown (or twice) is not an error: the result is the same.
+    participants.forget(session, pseudonym=pseudonym, settings=settings)
     return Response(status_code=204)
 
 

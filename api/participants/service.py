@@ -1,11 +1,22 @@
-"""Forgetting a participant: every row of their pseudonym, and their voice files on disk."""
+"""Participants: their sealed address, whether they can be reached, and forgetting them."""
 
+import base64
+import binascii
 import logging
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from api.models import PERSONAL_TABLES, Answer, AnswerTheme, VoiceNote
+from api.errors import Conflict, Invalid, NotFound
+from api.models import (
+    PERSONAL_TABLES,
+    Answer,
+    AnswerTheme,
+    Participant,
+    SealedAddress,
+    VoiceNote,
+    utcnow,
+)
 from api.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -37,3 +48,31 @@ def forget(session: Session, *, pseudonym: str, settings: Settings | None = None
     if removed:
         logger.info("participant forgotten", extra={"rows": removed, "voice_files": len(voice_ids)})
     return removed
+
+
+def store_address(session: Session, *, pseudonym: str, channel: str, sealed: str) -> None:
+    """Keep the adapter's sealed address of an opted-in participant (replacing an older one)."""
+    try:
+        data = base64.b64decode(sealed, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise Invalid("'sealed' must be base64.") from exc
+    if not data:
+        raise Invalid("'sealed' is empty.")
+    participant = session.get(Participant, pseudonym)
+    if participant is None:
+        raise NotFound("No participant with that pseudonym.")
+    if not participant.followups:
+        raise Conflict("This participant has not opted in to follow-ups; no address is kept.")
+    address = session.get(SealedAddress, pseudonym)
+    if address is None:
+        session.add(SealedAddress(pseudonym=pseudonym, channel=channel, sealed=data))
+    else:
+        address.channel, address.sealed, address.created_at = channel, data, utcnow()
+
+
+def set_reachable(session: Session, *, pseudonym: str, reachable: bool) -> None:
+    """Record whether the adapter can reach this participant (false once they blocked it)."""
+    participant = session.get(Participant, pseudonym)
+    if participant is None:
+        raise NotFound("No participant with that pseudonym.")
+    participant.reachable = reachable
