@@ -14,9 +14,10 @@ from sqlmodel import Session, col, select
 
 from api.errors import NotFound
 from api.insights.filters import Filters
+from api.insights.rollup import derived
 from api.insights.snapshot import EPOCH, Snapshot, day_number, week_label, week_of
 from api.insights.suppression import Protected, complete, protect
-from api.insights.tally import Family, Query, family, first_week
+from api.insights.tally import Query
 from api.models import Answer, AnswerTheme, Theme
 
 TOP_THEMES = 5
@@ -61,9 +62,16 @@ def period(query: Query) -> dict[str, date | None]:
     }
 
 
-def _protected(snapshot: Snapshot, name: str, query: Query, k: int) -> tuple[Family, Protected]:
-    rows = family(snapshot, name)
-    return rows, protect(snapshot, rows, query, k)
+def _protected(snapshot: Snapshot, name: str, query: Query, k: int) -> Protected:
+    state = derived(snapshot)
+    rows = state.family(name)
+    vocabulary = {
+        "site": len(snapshot.sites),
+        "flow": len(snapshot.flows),
+        "question": len(snapshot.questions),
+        "lang": len(snapshot.languages),
+    }
+    return protect(state, rows, query, k, vocabulary)
 
 
 # --- summary ---------------------------------------------------------------------------
@@ -75,7 +83,7 @@ def summary(
     """Return participants, responses, completion, each question's faces and the top themes."""
     query = query_for(snapshot, filters)
     report = Report()
-    _, answers = _protected(snapshot, "answers", query, k)
+    answers = _protected(snapshot, "answers", query, k)
     total_hidden = bool(answers.hidden[0])
     result: dict[str, Any] = {
         "filters": filters.applied(),
@@ -94,10 +102,10 @@ def summary(
 
 
 def _completion(snapshot: Snapshot, query: Query, k: int, report: Report) -> dict[str, Any]:
-    runs, status = _protected(snapshot, "runs", query, k)
-    _, starts = _protected(snapshot, "starts", query, k)
+    status = _protected(snapshot, "runs", query, k)
+    starts = _protected(snapshot, "starts", query, k)
     hidden, total_hidden = complete(
-        status.g, status.hidden, bool(starts.hidden[0]), k, lambda c: status.union(runs, c)
+        status.g, status.hidden, bool(starts.hidden[0]), k, lambda c: status.union(c)
     )
     started, completed = int(starts.n[0]), int(status.n[1])
     completions = report.figure("completions", completed, bool(hidden[1]))
@@ -112,8 +120,8 @@ def _completion(snapshot: Snapshot, query: Query, k: int, report: Report) -> dic
 
 
 def _questions(snapshot: Snapshot, query: Query, k: int, report: Report) -> list[dict[str, Any]]:
-    faces_rows, faces = _protected(snapshot, "faces", query, k)
-    _, totals = _protected(snapshot, "questions", query, k)
+    faces = _protected(snapshot, "faces", query, k)
+    totals = _protected(snapshot, "questions", query, k)
     result = []
     for code in range(1, len(snapshot.pairs)):
         if not totals.n[code] and not faces.hidden[code * 6 + 1 : code * 6 + 6].any():
@@ -125,7 +133,7 @@ def _questions(snapshot: Snapshot, query: Query, k: int, report: Report) -> list
             faces.hidden[cells],
             bool(totals.hidden[code]),
             k,
-            lambda c, cells=cells: faces.union(faces_rows, cells[list(c)].tolist()),
+            lambda c, cells=cells: faces.union(cells[list(c)].tolist()),
         )
         path = f"questions[{flow}.{question}]"
         result.append(
@@ -158,7 +166,7 @@ def _theme_rows(
     themes: dict[int, Theme],
     section: str,
 ) -> list[dict[str, Any]]:
-    _, tagged = _protected(snapshot, "themes", query, k)
+    tagged = _protected(snapshot, "themes", query, k)
     rows = []
     for theme_id, theme in themes.items():
         code = snapshot.themes.find(theme_id)
@@ -207,12 +215,12 @@ def trends(snapshot: Snapshot, *, filters: Filters, k: int) -> dict[str, Any]:
     """Return participants and responses for each ISO week."""
     query = query_for(snapshot, filters)
     report = Report()
-    weeks_rows, weeks = _protected(snapshot, "weeks", query, k)
-    _, answers = _protected(snapshot, "answers", query, k)
+    weeks = _protected(snapshot, "weeks", query, k)
+    answers = _protected(snapshot, "answers", query, k)
     hidden, _ = complete(
-        weeks.g, weeks.hidden, bool(answers.hidden[0]), k, lambda c: weeks.union(weeks_rows, c)
+        weeks.g, weeks.hidden, bool(answers.hidden[0]), k, lambda c: weeks.union(c)
     )
-    start = first_week(snapshot)
+    start = derived(snapshot).week0
     rows = []
     for cell in np.flatnonzero((weeks.n > 0) | hidden):
         label = week_label(start + int(cell))
@@ -254,7 +262,7 @@ def quotes(
     if theme is None:
         raise NotFound(f"There is no theme {theme_slug!r}.")
     query = query_for(snapshot, filters)
-    _, tagged = _protected(snapshot, "themes", query, k)
+    tagged = _protected(snapshot, "themes", query, k)
     code = snapshot.themes.find(theme.id)
     contributors = int(tagged.g[code]) if code > 0 else 0
     shown = code > 0 and not tagged.hidden[code] and contributors >= k

@@ -14,10 +14,10 @@ remembered, and a row arriving late for a gap also means a reload.
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import text
@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from api.insights import counters
 
+T = TypeVar("T")
 EPOCH = date(1970, 1, 1)
 # A run's end time is written by the app's clock inside a transaction that may commit a
 # little later; look back this far past the last end time seen so none is missed.
@@ -141,7 +142,10 @@ class Snapshot:
     pairs: Vocabulary  # (flow, question) of face-scale questions
     languages: Vocabulary
     themes: Vocabulary  # theme ids
-    cache: dict[Any, Any] = field(default_factory=dict, compare=False)
+    lineage: int  # changes when the store reloads from scratch
+    run_changes: list[int]  # rows of runs whose status changed, in order, since the reload
+    shared: dict[Any, Any]  # kept for the whole lineage (see rollup.Derived)
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False)  # this snapshot only
 
 
 def _day_sql(dialect: str, column: str) -> str:
@@ -156,12 +160,15 @@ class SnapshotStore:
     def __init__(self, engine: Engine, *, max_age: float = 0.0) -> None:
         self.engine = engine
         self.max_age = max_age
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._checked_at = 0.0
         self._reset()
 
     def _reset(self) -> None:
+        self.lineage = getattr(self, "lineage", 0) + 1
+        self.run_changes: list[int] = []
+        self.shared: dict[Any, Any] = {}
         self.version = -1
         self.generation = getattr(self, "generation", 0) + 1
         self.answers = Columns(ANSWER_COLUMNS)
@@ -183,23 +190,31 @@ class SnapshotStore:
         self.run_rows: dict[int, int] = {}
         self._snapshot = None
 
+    def use(self, work: Callable[[Snapshot], T]) -> T:
+        """Run `work` on a current snapshot, holding the store so nothing changes meanwhile."""
+        with self._lock:
+            return work(self._current())
+
     def current(self) -> Snapshot:
         """Return a snapshot no older than `max_age` seconds (reloading after deletions)."""
         with self._lock:
-            now = time.monotonic()
-            if self._snapshot is not None and now - self._checked_at < self.max_age:
-                return self._snapshot
-            with self.engine.connect() as connection:
-                version = self._version(connection)
-                if version != self.version:
-                    self._reset()
-                    self.version = version
-                changed = self._load(connection, now)
-            self._checked_at = now
-            if changed or self._snapshot is None:
-                self.generation += 1
-                self._snapshot = self._freeze()
+            return self._current()
+
+    def _current(self) -> Snapshot:
+        now = time.monotonic()
+        if self._snapshot is not None and now - self._checked_at < self.max_age:
             return self._snapshot
+        with self.engine.connect() as connection:
+            version = self._version(connection)
+            if version != self.version:
+                self._reset()
+                self.version = version
+            changed = self._load(connection, now)
+        self._checked_at = now
+        if changed or self._snapshot is None:
+            self.generation += 1
+            self._snapshot = self._freeze()
+        return self._snapshot
 
     def _version(self, connection: Connection) -> int:
         row = connection.execute(
@@ -221,6 +236,9 @@ class SnapshotStore:
             pairs=self.pairs,
             languages=self.languages,
             themes=self.themes,
+            lineage=self.lineage,
+            run_changes=self.run_changes,
+            shared=self.shared,
         )
 
     # --- loading -----------------------------------------------------------------------
@@ -315,6 +333,7 @@ class SnapshotStore:
             row = self.run_rows.get(int(run_id))
             if row is not None and status[row] != _status(value):
                 status[row] = _status(value)
+                self.run_changes.append(row)
                 changed = True
             stamp = ended if isinstance(ended, datetime) else datetime.fromisoformat(str(ended))
             if latest is None or stamp - END_MARGIN > latest:

@@ -54,23 +54,25 @@ from itertools import combinations
 
 import numpy as np
 
-from api.insights.snapshot import Snapshot
-from api.insights.tally import Counts, Family, Query, count, distinct, mask
+from api.insights.rollup import Derived, Rollup
+from api.insights.tally import Family, Query, distinct_rows, matches, select
 
 
 @dataclass(frozen=True)
 class Protected:
     """A family's figures for one request: rows, participants and which cells are hidden."""
 
+    family: Family
+    query: Query
     n: np.ndarray
     g: np.ndarray
     hidden: np.ndarray
-    selected: np.ndarray  # the family's rows the request selects
 
-    def union(self, family: Family, cells: Iterable[int]) -> int:
+    def union(self, cells: Iterable[int]) -> int:
         """Return the distinct people behind several cells together."""
-        rows = self.selected & np.isin(family.cell, list(cells))
-        return int(distinct(family, rows, np.zeros(len(family.cell), dtype=np.int64), 1)[0])
+        rows = select(self.family, self.query).rows()
+        rows = rows[np.isin(self.family.cell[rows], list(cells))]
+        return len(np.unique(self.family.pidx[rows]))
 
 
 def small(values: np.ndarray, k: int) -> np.ndarray:
@@ -78,43 +80,53 @@ def small(values: np.ndarray, k: int) -> np.ndarray:
     return (values > 0) & (values < k)
 
 
-def protect(snapshot: Snapshot, family: Family, query: Query, k: int) -> Protected:
-    """Count a family's cells for a request and hide those rules 1-4 say to hide."""
+@dataclass(frozen=True)
+class _Context:
+    query: Query
+    counts: Rollup
+    n: np.ndarray
+    g: np.ndarray
+
+
+def _context(state: Derived, family: Family, query: Query) -> _Context:
+    rollup = state.rollup(family, query)
+    cells = max(family.cells, 1)
+    return _Context(query, rollup, rollup.n[:cells], rollup.g[:cells])
+
+
+def protect(
+    state: Derived, family: Family, query: Query, k: int, vocabulary: dict[str, int]
+) -> Protected:
+    """Count a family's cells for a request and hide those rules 1-4 say to hide.
+
+    `vocabulary` gives how many values each equality filter has (for rule 4).
+    """
     key = ("protected", family.name, query, k)
-    found = snapshot.cache.get(key)
+    found = state.memo.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
-    selected = mask(family, query, snapshot)
-    here = count(family, selected)
+    here = _context(state, family, query)
     hidden = small(here.g, k)
     equalities = query.equalities()
-    contexts: list[tuple[Query, np.ndarray, Counts]] = [(query, selected, here)]
+    contexts = [here]
     for size in range(len(equalities) - 1, -1, -1):
         for kept in combinations(equalities, size):
-            coarser = query.without(set(equalities) - set(kept))
-            wide = mask(family, coarser, snapshot)
-            there = count(family, wide)
-            contexts.append((coarser, wide, there))
-            _differences(family, selected, here, wide, there, hidden, k)
-    if query.first_week is not None or query.last_week is not None:
-        for coarser, wide, there in contexts:
+            coarser = _context(state, family, query.without(set(equalities) - set(kept)))
+            contexts.append(coarser)
+            _differences(family, query, here, coarser, hidden, k)
+    if query.dated():
+        for context in contexts:
             for side in ("before", "after"):
-                _widening(snapshot, family, coarser, wide, there, here, hidden, k, side)
+                _widening(state, family, context, here, hidden, k, side)
     for name in equalities:
-        _siblings(snapshot, family, query, name, hidden, k)
-    result = Protected(n=here.n, g=here.g, hidden=hidden, selected=selected)
-    snapshot.cache[key] = result
+        _siblings(state, family, query, name, vocabulary[name], hidden, k)
+    result = Protected(family=family, query=query, n=here.n, g=here.g, hidden=hidden)
+    state.memo[key] = result
     return result
 
 
 def _differences(
-    family: Family,
-    selected: np.ndarray,
-    here: Counts,
-    wide: np.ndarray,
-    there: Counts,
-    hidden: np.ndarray,
-    k: int,
+    family: Family, query: Query, here: _Context, there: _Context, hidden: np.ndarray, k: int
 ) -> None:
     """Rule 2: hide cells where a coarser request minus this one isolates a small group."""
     people = there.g - here.g
@@ -123,110 +135,104 @@ def _differences(
     # that bound does not already settle it.
     unsure = ~hidden & (there.n > here.n) & (people < k)
     if unsure.any():
-        extra = distinct(family, wide & ~selected & unsure[family.cell])
-        hidden |= unsure & small(extra, k)
+        rows = select(family, there.query).rows()
+        rows = rows[unsure[family.cell[rows]]]
+        rows = rows[~matches(family, query, rows)]
+        hidden |= unsure & small(distinct_rows(family, rows), k)
 
 
 def _widening(
-    snapshot: Snapshot,
+    state: Derived,
     family: Family,
-    coarser: Query,
-    wide: np.ndarray,
-    there: Counts,
-    here: Counts,
+    context: _Context,
+    here: _Context,
     hidden: np.ndarray,
     k: int,
     side: str,
 ) -> None:
     """Rule 3: hide cells where widening the date range by its first busy week adds few people."""
-    if side == "before":
-        if coarser.first_week is None:
-            return
-        outside = coarser.weeks(None, coarser.first_week - 1)
-    else:
-        if coarser.last_week is None:
-            return
-        outside = coarser.weeks(coarser.last_week + 1, None)
+    edge = context.query.first_week if side == "before" else context.query.last_week
+    if edge is None:
+        return
     # Cells whose difference so far is empty in rows, or in people: the first week that
     # adds any decides. Elsewhere the difference is already 0-or-k+ and only grows.
-    rows_open = ~hidden & (there.n == here.n)
-    people_open = ~hidden & (there.g == here.g)
-    open_cells = rows_open | people_open
-    if not open_cells.any():
+    rows_open = ~hidden & (context.n == here.n)
+    people_open = ~hidden & (context.g == here.g)
+    cells = max(family.cells, 1)
+    if family.name == "weeks":
+        # A week's cell only ever holds that week's rows: weeks outside the range are not
+        # figures of this request, and widening the range adds them as figures of their own.
+        inside = np.arange(cells) + state.week0
+        outside = np.zeros(cells, dtype=np.bool_)
+        if context.query.first_week is not None:
+            outside |= inside < context.query.first_week
+        if context.query.last_week is not None:
+            outside |= inside > context.query.last_week
+        rows_open &= ~outside
+        people_open &= ~outside
+    if not (rows_open | people_open).any():
         return
-    rows = np.flatnonzero(mask(family, outside, snapshot) & open_cells[family.cell])
-    if not len(rows):
-        return
-    cells = family.cell[rows].astype(np.int64)
-    weeks = family.week[rows].astype(np.int64)
-    people = family.pidx[rows].astype(np.int64)
-    if rows_open.any():
-        hidden |= rows_open & small(_first_week_people(family, cells, weeks, people, side), k)
-    if people_open.any():
-        new = ~_members(family, wide & people_open[family.cell], cells, people)
-        added = _first_week_people(family, cells[new], weeks[new], people[new], side)
-        hidden |= people_open & small(added, k)
-
-
-def _members(family: Family, rows: np.ndarray, cells: np.ndarray, people: np.ndarray) -> np.ndarray:
-    """Return which (cell, person) pairs also occur among the masked rows."""
-    span = max(family.participants, 1)
-    size = max(family.cells, 1) * span
-    chosen = np.flatnonzero(rows)
-    keys = family.cell[chosen].astype(np.int64) * span + family.pidx[chosen]
-    if size <= 24_000_000:
-        seen = np.zeros(size, dtype=np.bool_)
-        seen[keys] = True
-        return seen[cells * span + people]  # type: ignore[no-any-return]
-    return np.isin(cells * span + people, np.unique(keys))
-
-
-def _first_week_people(
-    family: Family, cells: np.ndarray, weeks: np.ndarray, people: np.ndarray, side: str
-) -> np.ndarray:
-    """Return, per cell, the distinct people in the week nearest the range that has rows."""
-    result = np.zeros(max(family.cells, 1), dtype=np.int64)
-    if not len(cells):
-        return result
-    nearest = np.full(
-        max(family.cells, 1), np.iinfo(np.int64).min if side == "before" else np.iinfo(np.int64).max
-    )
+    table = state.week_rows(family, context.query).n[:, :cells]
+    offset = edge - state.week0
     if side == "before":
-        np.maximum.at(nearest, cells, weeks)
+        weeks = range(min(offset, table.shape[0]) - 1, -1, -1)
     else:
-        np.minimum.at(nearest, cells, weeks)
-    at = weeks == nearest[cells]
-    span = max(family.participants, 1)
-    pairs = np.unique(cells[at] * span + people[at])
-    return np.bincount(pairs // span, minlength=len(result)).astype(np.int64)
-
-
-_VOCABULARY = {"site": "sites", "flow": "flows", "question": "questions", "lang": "languages"}
+        weeks = range(max(offset + 1, 0), table.shape[0])
+    rows_left = rows_open.copy()
+    people_left = people_open.copy()
+    for week in weeks:
+        busy = table[week] > 0
+        wanted = (rows_left | people_left) & busy
+        if not wanted.any():
+            if not (rows_left | people_left).any():
+                return
+            continue
+        absolute = week + state.week0
+        rows = select(family, context.query.weeks(absolute, absolute)).rows()
+        rows = rows[wanted[family.cell[rows]]]
+        if rows_left.any():
+            settle = rows_left & busy
+            hidden |= settle & small(distinct_rows(family, rows), k)
+            rows_left &= ~settle
+        if people_left.any():
+            candidates = rows[people_left[family.cell[rows]]]
+            new = ~context.counts.seen(family.cell[candidates], family.pidx[candidates])
+            added = distinct_rows(family, candidates[new])
+            settle = people_left & (added > 0)
+            hidden |= settle & small(added, k)
+            people_left &= ~settle
 
 
 def _siblings(
-    snapshot: Snapshot, family: Family, query: Query, name: str, hidden: np.ndarray, k: int
+    state: Derived,
+    family: Family,
+    query: Query,
+    name: str,
+    width: int,
+    hidden: np.ndarray,
+    k: int,
 ) -> None:
     """Rule 4: when small siblings together count 1..k-1 people, hide the smallest shown one."""
-    values: np.ndarray | None = getattr(family, name)
+    values = family.attribute(name)
     if values is None:
         return  # runs match a question through their answers; that is no partition
     mine = getattr(query, name)
-    width = len(getattr(snapshot, _VOCABULARY[name]))
     if mine < 0 or width < 2:
         return
     cells = max(family.cells, 1)
-    context = mask(family, query.without([name]), snapshot)
-    key = values.astype(np.int64) * cells + family.cell
-    groups = distinct(family, context, key, width * cells).reshape(width, cells)
+    context = query.without([name])
+    rollup = state.rollup(family, context, by=name, values=width)
+    groups = rollup.g.reshape(-1, family.cell_room)[:width, :cells]
     tiny = small(groups, k)
     tiny[mine] = False
     open_cells = tiny.any(axis=0) & ~hidden
     if not open_cells.any():
         return
     # People behind all the small siblings of each open cell, counted once each.
-    in_tiny = context & open_cells[family.cell] & tiny[values, family.cell]
-    together = distinct(family, in_tiny)
+    rows = select(family, context).rows()
+    rows = rows[open_cells[family.cell[rows]]]
+    rows = rows[tiny[values[rows], family.cell[rows]]]
+    together = distinct_rows(family, rows)
     exposed = open_cells & small(together, k)
     if not exposed.any():
         return

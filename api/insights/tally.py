@@ -1,9 +1,13 @@
-"""Counting over a snapshot: families of rows, the filters as masks, and distinct counts.
+"""Counting over a snapshot: families of rows, the filters, and distinct counts.
 
 A family is a set of countable rows (answers, face-scale answers, theme tags, runs), each
 with a participant and a cell (what the figure is about: a face value of a question, a
 theme, a week...). Every figure is, for one cell, a count of rows (`n`) and a count of
 distinct participants behind them (`g`, the group k-anonymity is about).
+
+Families grow as answers arrive (see `rollup.Derived`); rows keep their index for good.
+Rows arrive in time order, so while a family's weeks never go backwards a date range is
+one slice of rows rather than a scan.
 """
 
 from collections.abc import Iterable
@@ -11,10 +15,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from api.insights.snapshot import STATUS_COMPLETED, Snapshot, week_of
-
 EQUALITY = ("site", "flow", "question", "lang")
-_BITMAP_LIMIT = 24_000_000  # cells x participants above this: count distinct by sorting
+BITMAP_LIMIT = 24_000_000  # keys x people marked at once, at most (bytes)
 
 
 @dataclass(frozen=True)
@@ -40,21 +42,35 @@ class Query:
         """Return this query over another range of weeks."""
         return replace(self, first_week=first, last_week=last)
 
+    def dated(self) -> bool:
+        """Say whether the query has a date range."""
+        return self.first_week is not None or self.last_week is not None
+
 
 @dataclass(frozen=True)
 class Family:
-    """Rows to count, aligned arrays: who, filter attributes, and the cell of each row."""
+    """A view of a family's rows: who, filter attributes, and the cell of each row."""
 
     name: str
     pidx: np.ndarray
     site: np.ndarray
     flow: np.ndarray
-    question: np.ndarray | None  # None for runs (they match a question through answers)
+    question: np.ndarray | None  # runs: which runs answered the question is looked up
     lang: np.ndarray
     week: np.ndarray
     cell: np.ndarray
-    cells: int
-    participants: int
+    cells: int  # cells in use
+    cell_room: int  # cells the keys leave room for (a power of two)
+    span: int  # participant index room (a power of two, a multiple of 8)
+    sorted_weeks: bool  # weeks never go backwards along the rows
+    answered: np.ndarray | None = None  # runs only: question code -> runs answering it
+
+    def __len__(self) -> int:
+        return len(self.pidx)
+
+    def attribute(self, name: str) -> np.ndarray | None:
+        """Return the column of an equality filter."""
+        return getattr(self, name)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -65,164 +81,119 @@ class Counts:
     g: np.ndarray
 
 
-def distinct(
-    family: Family, mask: np.ndarray, key: np.ndarray | None = None, keys: int = 0
-) -> np.ndarray:
-    """Return distinct participants per key among masked rows (key defaults to the cell)."""
-    if key is None:
-        key, keys = family.cell, family.cells
-    size = max(keys, 1)
-    rows = np.flatnonzero(mask)
-    if not len(rows):
-        return np.zeros(size, dtype=np.int64)
-    people = family.pidx[rows].astype(np.int64)
-    chosen = key[rows].astype(np.int64)
-    span = max(family.participants, 1)
-    if size * span <= _BITMAP_LIMIT:
-        seen = np.zeros(size * span, dtype=np.bool_)
-        seen[chosen * span + people] = True
-        return seen.reshape(size, span).sum(axis=1, dtype=np.int64)
-    pairs = np.unique(chosen * span + people)
-    return np.bincount(pairs // span, minlength=size).astype(np.int64)
+@dataclass(frozen=True)
+class Selection:
+    """The rows of a family a query selects: rows lo..hi, narrowed by a mask (None: all)."""
+
+    lo: int
+    hi: int
+    mask: np.ndarray | None
+
+    def rows(self) -> np.ndarray:
+        """Return the selected row indices."""
+        if self.mask is None:
+            return np.arange(self.lo, self.hi)
+        return np.flatnonzero(self.mask) + self.lo
 
 
-def count(family: Family, mask: np.ndarray) -> Counts:
-    """Return rows and distinct participants per cell among masked rows."""
-    n = np.bincount(family.cell[mask], minlength=max(family.cells, 1)).astype(np.int64)
-    return Counts(n=n, g=distinct(family, mask))
+def week_bounds(
+    family: Family, first: int | None, last: int | None, lo: int, hi: int
+) -> tuple[int, int]:
+    """Return the rows lo..hi whose week lies in first..last (weeks sorted)."""
+    week = family.week
+    if first is not None:
+        lo = max(lo, int(np.searchsorted(week, first, "left")))
+    if last is not None:
+        hi = min(hi, int(np.searchsorted(week, last, "right")))
+    return lo, max(lo, hi)
 
 
-def mask(family: Family, query: Query, snapshot: Snapshot) -> np.ndarray:
-    """Return which rows of a family a query selects."""
-    selected = np.ones(len(family.pidx), dtype=np.bool_)
-    if query.site is not None:
-        selected &= family.site == query.site
-    if query.flow is not None:
-        selected &= family.flow == query.flow
-    if query.lang is not None:
-        selected &= family.lang == query.lang
+def select(family: Family, query: Query, lo: int = 0, hi: int | None = None) -> Selection:
+    """Return the rows among lo..hi that a query selects."""
+    hi = len(family) if hi is None else hi
+    if query.dated() and family.sorted_weeks:
+        lo, hi = week_bounds(family, query.first_week, query.last_week, lo, hi)
+        dates_done = True
+    else:
+        dates_done = not query.dated()
+    mask: np.ndarray | None = None
+
+    def narrow(condition: np.ndarray) -> None:
+        nonlocal mask
+        mask = condition if mask is None else mask & condition
+
+    for name in ("site", "flow", "lang"):
+        value = getattr(query, name)
+        if value is not None:
+            narrow(getattr(family, name)[lo:hi] == value)
     if query.question is not None:
         if family.question is not None:
-            selected &= family.question == query.question
+            narrow(family.question[lo:hi] == query.question)
         else:
-            selected &= _runs_answering(snapshot, query.question, len(family.pidx))
+            narrow(_runs_answering(family, query.question)[lo:hi])
+    if not dates_done:
+        week = family.week[lo:hi]
+        if query.first_week is not None:
+            narrow(week >= query.first_week)
+        if query.last_week is not None:
+            narrow(week <= query.last_week)
+    return Selection(lo, hi, mask)
+
+
+def _runs_answering(family: Family, question: int) -> np.ndarray:
+    if family.answered is None or question < 0 or question >= len(family.answered):
+        return np.zeros(len(family), dtype=np.bool_)
+    return family.answered[question]  # type: ignore[no-any-return]
+
+
+def matches(family: Family, query: Query, rows: np.ndarray) -> np.ndarray:
+    """Return which of some rows a query selects."""
+    keep = np.ones(len(rows), dtype=np.bool_)
+    for name in ("site", "flow", "lang"):
+        value = getattr(query, name)
+        if value is not None:
+            keep &= getattr(family, name)[rows] == value
+    if query.question is not None:
+        if family.question is not None:
+            keep &= family.question[rows] == query.question
+        else:
+            keep &= _runs_answering(family, query.question)[rows]
     if query.first_week is not None:
-        selected &= family.week >= query.first_week
+        keep &= family.week[rows] >= query.first_week
     if query.last_week is not None:
-        selected &= family.week <= query.last_week
-    return selected
+        keep &= family.week[rows] <= query.last_week
+    return keep
 
 
-def _runs_answering(snapshot: Snapshot, question: int, runs: int) -> np.ndarray:
-    """Return which runs hold an answer to a question (cached per snapshot)."""
-    cache_key = ("runs_answering", question)
-    found = snapshot.cache.get(cache_key)
-    if found is None:
-        answers = snapshot.answers
-        rows = answers["run"][(answers["question"] == question) & (answers["run"] >= 0)]
-        found = np.zeros(runs, dtype=np.bool_)
-        found[rows[rows < runs]] = True
-        snapshot.cache[cache_key] = found
-    return found  # type: ignore[no-any-return]
+def distinct_pairs(keys: np.ndarray, people: np.ndarray, size: int, span: int) -> np.ndarray:
+    """Return, for each key in range(size), how many distinct people occur with it.
+
+    A bitmap of keys x people marks each pair once; when that would be large, keys are
+    taken in blocks so memory stays bounded (sorting a million pairs is several times
+    slower than marking them).
+    """
+    size, span = max(size, 1), max(span, 1)
+    result = np.zeros(size, dtype=np.int64)
+    if not len(keys):
+        return result
+    keys = keys.astype(np.int64, copy=False)
+    people = people.astype(np.int64, copy=False)
+    block = max(1, BITMAP_LIMIT // span)
+    for start in range(0, size, block):
+        stop = min(size, start + block)
+        if start == 0 and stop == size:
+            chosen_keys, chosen_people = keys, people
+        else:
+            inside = (keys >= start) & (keys < stop)
+            if not inside.any():
+                continue
+            chosen_keys, chosen_people = keys[inside] - start, people[inside]
+        seen = np.zeros((stop - start) * span, dtype=np.bool_)
+        seen[chosen_keys * span + chosen_people] = True
+        result[start:stop] = seen.reshape(stop - start, span).sum(axis=1, dtype=np.int64)
+    return result
 
 
-# --- the families of a snapshot (built once per snapshot) ------------------------------
-
-
-def family(snapshot: Snapshot, name: str) -> Family:
-    """Return a family of rows of a snapshot: answers, faces, questions, themes, weeks, runs..."""
-    found = snapshot.cache.get(("family", name))
-    if found is None:
-        found = _BUILDERS[name](snapshot)
-        snapshot.cache[("family", name)] = found
-    return found  # type: ignore[no-any-return]
-
-
-def first_week(snapshot: Snapshot) -> int:
-    """Return the earliest week with data (weeks are counted from here in week families)."""
-    days = [a["day"] for a in (snapshot.answers, snapshot.runs) if len(a["day"])]
-    return int(week_of(min(int(d.min()) for d in days))) if days else 0
-
-
-def _answers(
-    snapshot: Snapshot, rows: np.ndarray | None, name: str, cell: np.ndarray, cells: int
-) -> Family:
-    a = snapshot.answers
-    pick = (lambda x: x) if rows is None else (lambda x: x[rows])
-    return Family(
-        name=name,
-        pidx=pick(a["pidx"]),
-        site=pick(a["site"]),
-        flow=pick(a["flow"]),
-        question=pick(a["question"]),
-        lang=pick(a["lang"]),
-        week=week_of(pick(a["day"])),
-        cell=cell,
-        cells=cells,
-        participants=snapshot.participants,
-    )
-
-
-def _all_answers(snapshot: Snapshot) -> Family:
-    n = len(snapshot.answers["pidx"])
-    return _answers(snapshot, None, "answers", np.zeros(n, dtype=np.int64), 1)
-
-
-def _faces(snapshot: Snapshot) -> Family:
-    rows = np.flatnonzero(snapshot.answers["number"] > 0)
-    fq = snapshot.answers["fq"][rows].astype(np.int64)
-    cell = fq * 6 + snapshot.answers["number"][rows]
-    return _answers(snapshot, rows, "faces", cell, len(snapshot.pairs) * 6)
-
-
-def _questions(snapshot: Snapshot) -> Family:
-    rows = np.flatnonzero(snapshot.answers["number"] > 0)
-    cell = snapshot.answers["fq"][rows].astype(np.int64)
-    return _answers(snapshot, rows, "questions", cell, len(snapshot.pairs))
-
-
-def _themes(snapshot: Snapshot) -> Family:
-    rows = snapshot.tags["row"]
-    cell = snapshot.tags["theme"].astype(np.int64)
-    return _answers(snapshot, rows, "themes", cell, len(snapshot.themes))
-
-
-def _weeks(snapshot: Snapshot) -> Family:
-    start = first_week(snapshot)
-    a = snapshot.answers
-    cell = (week_of(a["day"]) - start).astype(np.int64)
-    cells = int(cell.max()) + 1 if len(cell) else 1
-    return _answers(snapshot, None, "weeks", cell, cells)
-
-
-def _runs(snapshot: Snapshot, name: str) -> Family:
-    r = snapshot.runs
-    completed = (r["status"] == STATUS_COMPLETED).astype(np.int64)
-    week = week_of(r["day"])
-    if name == "starts":
-        cell, cells = np.zeros(len(completed), dtype=np.int64), 1
-    else:  # "runs": not completed (0) or completed (1)
-        cell, cells = completed, 2
-    return Family(
-        name=name,
-        pidx=r["pidx"],
-        site=r["site"],
-        flow=r["flow"],
-        question=None,
-        lang=r["lang"],
-        week=week,
-        cell=cell,
-        cells=cells,
-        participants=snapshot.participants,
-    )
-
-
-_BUILDERS = {
-    "answers": _all_answers,
-    "faces": _faces,
-    "questions": _questions,
-    "themes": _themes,
-    "weeks": _weeks,
-    "runs": lambda s: _runs(s, "runs"),
-    "starts": lambda s: _runs(s, "starts"),
-}
+def distinct_rows(family: Family, rows: np.ndarray) -> np.ndarray:
+    """Return distinct participants per cell among some rows."""
+    return distinct_pairs(family.cell[rows], family.pidx[rows], family.cells, family.span)

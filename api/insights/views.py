@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from api.deps import CoordinatorKey, OutreachKey, SessionDep, SettingsDep
 from api.insights import counters, service
 from api.insights.filters import Filters
-from api.insights.snapshot import Snapshot, SnapshotStore
+from api.insights.snapshot import SnapshotStore
 from api.models import Theme
 
 router = APIRouter(tags=["insights"])
@@ -129,9 +129,8 @@ class CheckinStats(BaseModel):
     min_group: int
 
 
-def _snapshot(request: Request) -> Snapshot:
-    store: SnapshotStore = request.app.state.insights_store
-    return store.current()
+def _store(request: Request) -> SnapshotStore:
+    return request.app.state.insights_store  # type: ignore[no-any-return]
 
 
 def _themes(session: Session) -> dict[int, Theme]:
@@ -152,8 +151,11 @@ def get_summary(
     settings: SettingsDep,
 ) -> dict[str, Any]:
     """Participants, responses, completion, each face-scale question's answers and top themes."""
-    return service.summary(
-        _snapshot(request), filters=filters, k=settings.min_group, themes=_themes(session)
+    themes = _themes(session)
+    return _store(request).use(
+        lambda snapshot: service.summary(
+            snapshot, filters=filters, k=settings.min_group, themes=themes
+        )
     )
 
 
@@ -166,8 +168,11 @@ def get_themes(
     settings: SettingsDep,
 ) -> dict[str, Any]:
     """Each theme with its answers, contributors, status and note, most mentioned first."""
-    return service.themes_list(
-        _snapshot(request), filters=filters, k=settings.min_group, themes=_themes(session)
+    themes = _themes(session)
+    return _store(request).use(
+        lambda snapshot: service.themes_list(
+            snapshot, filters=filters, k=settings.min_group, themes=themes
+        )
     )
 
 
@@ -176,7 +181,9 @@ def get_trends(
     filters: FiltersQuery, _key: CoordinatorKey, request: Request, settings: SettingsDep
 ) -> dict[str, Any]:
     """Participants and responses for each ISO week that has any."""
-    return service.trends(_snapshot(request), filters=filters, k=settings.min_group)
+    return _store(request).use(
+        lambda snapshot: service.trends(snapshot, filters=filters, k=settings.min_group)
+    )
 
 
 @router.get("/v1/insights/quotes", summary="Quotes of a theme", response_model=QuotesOut)
@@ -192,13 +199,15 @@ def get_quotes(
     Quotes never carry a pseudonym or a time.
     """
     filters = Filters(**params.model_dump(exclude={"theme", "limit"}))
-    return service.quotes(
-        session,
-        _snapshot(request),
-        theme_slug=params.theme,
-        filters=filters,
-        k=settings.min_group,
-        limit=params.limit,
+    return _store(request).use(
+        lambda snapshot: service.quotes(
+            session,
+            snapshot,
+            theme_slug=params.theme,
+            filters=filters,
+            k=settings.min_group,
+            limit=params.limit,
+        )
     )
 
 
@@ -216,8 +225,11 @@ def get_export(
     settings: SettingsDep,
 ) -> Response:
     """The summary, theme and weekly figures, one per row; hidden ones are empty and marked."""
-    rows = service.export_rows(
-        _snapshot(request), filters=filters, k=settings.min_group, themes=_themes(session)
+    themes = _themes(session)
+    rows = _store(request).use(
+        lambda snapshot: service.export_rows(
+            snapshot, filters=filters, k=settings.min_group, themes=themes
+        )
     )
     out = io.StringIO()
     writer = csv.writer(out)
