@@ -19,9 +19,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/engine.py
+	$(PY) bench/redaction.py
+	$(PY) bench/themes.py
 	$(PY) bench/channel.py
 	$(PY) bench/insights.py
 	$(PY) bench/telegram.py
+	$(PY) bench/memory.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
