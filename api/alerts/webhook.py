@@ -10,6 +10,8 @@ failed stays listed in GET /v1/alerts.
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -64,6 +66,20 @@ class AlertWebhook:
         self.backoff = backoff
         self.sent = 0
         self.failed = 0
+        self._progress = threading.Condition()
+
+    def _count(self, delivered: bool) -> None:
+        with self._progress:
+            if delivered:
+                self.sent += 1
+            else:
+                self.failed += 1
+            self._progress.notify_all()
+
+    def wait_for(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Block until `done()` holds after a send (or timeout); return whether it holds."""
+        with self._progress:
+            return self._progress.wait_for(done, timeout)
 
     def claim(self, limit: int = 100) -> list[dict[str, Any]]:
         """Take the next alerts to send; another process claiming them first yields none."""
@@ -104,7 +120,7 @@ class AlertWebhook:
             try:
                 response = await client.post(self.url, json=payload, timeout=self.timeout)
                 if response.status_code < 300:
-                    self.sent += 1
+                    self._count(delivered=True)
                     return True
                 outcome = f"status {response.status_code}"
             except httpx.HTTPError as exc:
@@ -114,7 +130,7 @@ class AlertWebhook:
             )
             if attempt + 1 < self.attempts:
                 await asyncio.sleep(self.backoff * 2**attempt)
-        self.failed += 1
+        self._count(delivered=False)
         logger.error("alert webhook gave up on an alert", extra={"attempts": self.attempts})
         return False
 

@@ -20,6 +20,7 @@ from api.insights.snapshot import STATUS_COMPLETED, Columns, Snapshot, week_of
 from api.insights.tally import BITMAP_LIMIT, Family, Query, select
 
 CACHE_BYTES = 160_000_000
+BULK_ROWS = 20_000  # batches bigger than this are marked through an unpacked block
 FACE_CELLS = 6  # a face question's cells: 1..5 (0 unused)
 
 
@@ -67,7 +68,7 @@ class Rollup:
         keys = keys.astype(np.int64, copy=False)
         self.n += np.bincount(keys, minlength=self.keys)
         codes = keys * self.span + people.astype(np.int64, copy=False)
-        if len(codes) > 20_000:
+        if len(codes) > BULK_ROWS:
             self._add_many(keys, codes)
             return
         codes = np.unique(codes)
@@ -86,12 +87,12 @@ class Rollup:
             if not inside.any():
                 continue
             lo, hi = start * self.span // 8, stop * self.span // 8
-            dense = np.unpackbits(self.bits[lo:hi]).view(np.bool_)
+            dense = np.unpackbits(self.bits[lo:hi], bitorder="little").view(np.bool_)
             before = dense.reshape(stop - start, self.span).sum(axis=1, dtype=np.int64)
             dense[codes[inside] - start * self.span] = True
             after = dense.reshape(stop - start, self.span).sum(axis=1, dtype=np.int64)
             self.g[start:stop] += after - before
-            self.bits[lo:hi] = np.packbits(dense)
+            self.bits[lo:hi] = np.packbits(dense, bitorder="little")
 
     def seen(self, keys: np.ndarray, people: np.ndarray) -> np.ndarray:
         """Return which (key, person) pairs have been added."""
@@ -135,6 +136,7 @@ class Derived:
             max((int(week_of(int(d.max()))) for d in days), default=self.week0) - self.week0 + 2, 64
         )
         self.growing = {name: _Growing(Columns(_FAMILY_COLUMNS)) for name in FAMILIES}
+        self.growing["runs"].cells = 2  # not completed, completed: both exist even with no runs
         self.answers_seen = self.tags_seen = self.runs_seen = self.run_changes_seen = 0
         self.answered = np.zeros((8, 1024), dtype=np.bool_)
         self.cache: OrderedDict[Any, Rollup | WeekRows] = OrderedDict()
