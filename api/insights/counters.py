@@ -10,7 +10,7 @@
 
 from sqlalchemy import text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.models import Counter
 
@@ -90,7 +90,7 @@ def read(session: Session, name: str) -> int:
 def bump(session: Session, name: str) -> None:
     """Add one to a counter, inside the caller's transaction."""
     result = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+        update(Counter).where(col(Counter.name) == name).values(value=col(Counter.value) + 1)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         session.add(Counter(name=name, value=1))
@@ -100,7 +100,9 @@ def bump(session: Session, name: str) -> None:
 def raise_to(session: Session, name: str, value: int) -> None:
     """Set a counter to `value` unless it is already higher."""
     result = session.execute(
-        update(Counter).where(Counter.name == name, Counter.value < value).values(value=value)
+        update(Counter)
+        .where(col(Counter.name) == name, col(Counter.value) < value)
+        .values(value=value)
     )
     if not result.rowcount and session.get(Counter, name) is None:  # type: ignore[attr-defined]
         session.add(Counter(name=name, value=value))

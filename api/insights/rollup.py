@@ -98,7 +98,8 @@ class Rollup:
         """Return which (key, person) pairs have been added."""
         codes = keys.astype(np.int64) * self.span + people.astype(np.int64)
         bit = np.left_shift(1, codes & 7).astype(np.uint8)
-        return (self.bits[codes >> 3] & bit) != 0  # type: ignore[no-any-return]
+        found: np.ndarray = (self.bits[codes >> 3] & bit) != 0
+        return found
 
 
 class WeekRows:

@@ -5,6 +5,7 @@ k-anonymity rule in `suppression.py`; a hidden figure is None and its path is li
 `suppressed`.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -133,7 +134,7 @@ def _questions(snapshot: Snapshot, query: Query, k: int, report: Report) -> list
             faces.hidden[cells],
             bool(totals.hidden[code]),
             k,
-            lambda c, cells=cells: faces.union(cells[list(c)].tolist()),
+            _union_of(faces, cells),
         )
         path = f"questions[{flow}.{question}]"
         result.append(
@@ -155,6 +156,15 @@ def _questions(snapshot: Snapshot, query: Query, k: int, report: Report) -> list
     return result
 
 
+def _union_of(figures: Protected, cells: np.ndarray) -> Callable[[Iterable[int]], int]:
+    """Return a function counting the people behind some of `cells` (by position)."""
+
+    def union(chosen: Iterable[int]) -> int:
+        return figures.union(cells[list(chosen)].tolist())
+
+    return union
+
+
 # --- themes ----------------------------------------------------------------------------
 
 
@@ -167,7 +177,7 @@ def _theme_rows(
     section: str,
 ) -> list[dict[str, Any]]:
     tagged = _protected(snapshot, "themes", query, k)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for theme_id, theme in themes.items():
         code = snapshot.themes.find(theme_id)
         n = int(tagged.n[code]) if code > 0 else 0
@@ -183,12 +193,10 @@ def _theme_rows(
                 "contributors": report.figure(f"{path}.contributors", g, hidden),
                 "status": theme.status,
                 "note": theme.note,
-                "_order": -1 if hidden else n,
             }
         )
-    rows.sort(key=lambda r: (-r["_order"], r["slug"]))
-    for row in rows:
-        del row["_order"]
+    # Most mentioned first; hidden ones (count None) after the rest.
+    rows.sort(key=lambda r: (-(r["count"] if r["count"] is not None else -1), r["slug"]))
     return rows
 
 
@@ -221,7 +229,7 @@ def trends(snapshot: Snapshot, *, filters: Filters, k: int) -> dict[str, Any]:
         weeks.g, weeks.hidden, bool(answers.hidden[0]), k, lambda c: weeks.union(c)
     )
     start = derived(snapshot).week0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for cell in np.flatnonzero((weeks.n > 0) | hidden):
         label = week_label(start + int(cell))
         path = f"weeks[{label}]"

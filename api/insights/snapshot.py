@@ -417,7 +417,7 @@ def _chunks(connection: Connection, sql: str, size: int = 100_000) -> Iterator[l
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(size):
-            yield rows
+            yield list(rows)
     finally:
         cursor.close()
 

@@ -103,8 +103,8 @@ def protect(
     """
     key = ("protected", family.name, query, k)
     found = state.memo.get(key)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
+    if isinstance(found, Protected):
+        return found
     here = _context(state, family, query)
     hidden = small(here.g, k)
     equalities = query.equalities()

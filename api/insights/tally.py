@@ -70,7 +70,8 @@ class Family:
 
     def attribute(self, name: str) -> np.ndarray | None:
         """Return the column of an equality filter."""
-        return getattr(self, name)  # type: ignore[no-any-return]
+        column: np.ndarray | None = getattr(self, name)
+        return column
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,8 @@ def select(family: Family, query: Query, lo: int = 0, hi: int | None = None) -> 
 def _runs_answering(family: Family, question: int) -> np.ndarray:
     if family.answered is None or question < 0 or question >= len(family.answered):
         return np.zeros(len(family), dtype=np.bool_)
-    return family.answered[question]  # type: ignore[no-any-return]
+    answered: np.ndarray = family.answered[question]
+    return answered
 
 
 def matches(family: Family, query: Query, rows: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import inspect
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import CoordinatorKey, OutreachKey, SessionDep, SettingsDep
 from api.insights import counters, service
@@ -130,11 +130,13 @@ class CheckinStats(BaseModel):
 
 
 def _store(request: Request) -> SnapshotStore:
-    return request.app.state.insights_store  # type: ignore[no-any-return]
+    store: SnapshotStore = request.app.state.insights_store
+    return store
 
 
 def _themes(session: Session) -> dict[int, Theme]:
-    return {t.id: t for t in session.exec(select(Theme).order_by(Theme.id)) if t.id is not None}
+    rows = session.exec(select(Theme).order_by(col(Theme.id)))
+    return {t.id: t for t in rows if t.id is not None}
 
 
 @router.get(

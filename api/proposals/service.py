@@ -25,7 +25,7 @@ def next_proposal(session: Session, *, pseudonym: str, site_id: int | None) -> P
     where_site = (
         col(Proposal.site_id).is_(None)
         if site_id is None
-        else or_(col(Proposal.site_id).is_(None), Proposal.site_id == site_id)
+        else or_(col(Proposal.site_id).is_(None), col(Proposal.site_id) == site_id)
     )
     return session.exec(
         select(Proposal)

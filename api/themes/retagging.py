@@ -8,10 +8,12 @@ apart, and the next start-up finishes the job.
 
 import logging
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from api.db import session_scope
 from api.insights import counters
@@ -97,7 +99,7 @@ class Retagger:
                 if not rows:
                     break
                 changed += _retag_batch(session, rows)
-                last_id = int(rows[-1][0])
+                last_id = int(rows[-1][0] or 0)
         if self._stopping.is_set():
             return changed
         with session_scope(self.engine) as session:
@@ -109,7 +111,7 @@ class Retagger:
         return changed
 
 
-def _retag_batch(session, rows) -> int:  # type: ignore[no-untyped-def]
+def _retag_batch(session: Session, rows: Sequence[Any]) -> int:
     """Bring the tags of one batch of answers in line with the codebook; return answers changed."""
     tagger, ids = get_tagger(session)
     answer_ids = [int(row[0]) for row in rows]

@@ -127,7 +127,8 @@ class AcceptRequest(BaseModel):
 
 def get_retagger(request: Request) -> Retagger:
     """Return this app's retagger."""
-    return request.app.state.retagger  # type: ignore[no-any-return]
+    retagger: Retagger = request.app.state.retagger
+    return retagger
 
 
 RetaggerDep = Annotated[Retagger, Depends(get_retagger)]
@@ -157,7 +158,7 @@ def list_themes(_key: CoordinatorKey, session: SessionDep) -> list[ThemeOut]:
 @router.get("/retag", summary="Retagging progress", response_model=RetagStatus)
 def get_retag(_key: CoordinatorKey, request: Request, retagger: RetaggerDep) -> RetagStatus:
     """Whether answers are tagged with the current codebook, or a retag is still due."""
-    return RetagStatus(**retag_status(request.app.state.engine, retagger))
+    return RetagStatus.model_validate(retag_status(request.app.state.engine, retagger))
 
 
 @router.post("/discover", summary="Propose new themes", response_model=DiscoverResult)
