@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 from api.alerts import service
 from api.alerts.webhook import AlertWebhook, start_counter
 from api.deps import CoordinatorKey, SessionDep
+from api.insights.filters import MAX_ID
 
 router = APIRouter(prefix="/v1/alerts", tags=["safeguarding"])
 
@@ -39,9 +40,9 @@ def list_alerts(
     since: datetime | None = Query(
         default=None, description="Only alerts at or after this time (UTC)."
     ),
-    site_id: int | None = Query(default=None, ge=1),
+    site_id: int | None = Query(default=None, ge=1, le=MAX_ID),
     limit: int = Query(default=100, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> AlertPage:
     """Time, site and category of each alert, newest first. The person is never identified."""
     alerts, total = service.list_alerts(

@@ -8,13 +8,16 @@ from sqlmodel import col
 
 from api.models import Answer
 
+# Ids beyond this fit no database integer column; asking for one is a 422, not a crash.
+MAX_ID = 2**31 - 1
+
 
 class Filters(BaseModel):
     """Which answers a figure counts. Dates are whole days in UTC, both ends included."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    site_id: int | None = Field(default=None, ge=1, description="Only this site.")
+    site_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="Only this site.")
     flow: str | None = Field(
         default=None, min_length=1, max_length=64, description="Only this flow."
     )

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CoordinatorKey, SessionDep, SettingsDep
+from api.insights.filters import MAX_ID
 from api.loop import service
 from api.loop.wording import MAX_CHARS
 
@@ -18,7 +19,7 @@ class LoopUpdateCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    theme_id: int = Field(ge=1)
+    theme_id: int = Field(ge=1, le=MAX_ID)
     text: str = Field(min_length=1, max_length=MAX_CHARS * 2)
     language: str = Field(default="en", min_length=2, max_length=8)
 

@@ -1,17 +1,19 @@
 """Routes: co-design proposals for coordinators, and their k-suppressed results."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CoordinatorKey, SessionDep, SettingsDep
+from api.insights.filters import MAX_ID
 from api.loop.wording import MAX_CHARS
 from api.models import Proposal
 from api.proposals import service
 
 router = APIRouter(prefix="/v1/proposals", tags=["co-design"])
+ProposalId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class ProposalCreate(BaseModel):
@@ -20,7 +22,7 @@ class ProposalCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=MAX_CHARS * 2)
-    site_id: int | None = Field(default=None, ge=1)
+    site_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     language: str = Field(default="en", min_length=2, max_length=8)
 
 
@@ -82,7 +84,9 @@ def list_proposals(
 
 
 @router.post("/{proposal_id}/close", summary="Close a proposal", response_model=ProposalOut)
-def close_proposal(proposal_id: int, _key: CoordinatorKey, session: SessionDep) -> ProposalOut:
+def close_proposal(
+    proposal_id: ProposalId, _key: CoordinatorKey, session: SessionDep
+) -> ProposalOut:
     """Stop offering it in the chat; results stay readable."""
     return ProposalOut.of(service.close_proposal(session, proposal_id=proposal_id))
 
@@ -91,7 +95,7 @@ def close_proposal(proposal_id: int, _key: CoordinatorKey, session: SessionDep) 
     "/{proposal_id}/results", summary="Results of a proposal", response_model=ProposalResults
 )
 def get_results(
-    proposal_id: int, _key: CoordinatorKey, session: SessionDep, settings: SettingsDep
+    proposal_id: ProposalId, _key: CoordinatorKey, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Votes by choice and how many ideas came in; figures of fewer than k people are null."""
     return service.results(session, proposal_id=proposal_id, k=settings.min_group)

@@ -5,13 +5,13 @@ import logging
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import inspect
 
 from api.deps import CoordinatorKey, SessionDep, SettingsDep
 from api.insights import counters
-from api.insights.filters import Filters
+from api.insights.filters import MAX_ID, Filters
 from api.models import Theme, ThemeProposal
 from api.themes import candidates, service
 from api.themes.retagging import Retagger, retag_status
@@ -132,6 +132,8 @@ def get_retagger(request: Request) -> Retagger:
 
 
 RetaggerDep = Annotated[Retagger, Depends(get_retagger)]
+ThemeId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ProposalId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _proposal_out(row: ThemeProposal, k: int, suppressed: list[str], index: int) -> ProposalOut:
@@ -201,7 +203,7 @@ def list_proposals(
     response_model=ThemeOut,
 )
 def accept_proposal(
-    proposal_id: int,
+    proposal_id: ProposalId,
     body: AcceptRequest,
     _key: CoordinatorKey,
     session: SessionDep,
@@ -234,7 +236,7 @@ def create_theme(
 
 @router.patch("/{theme_id}", summary="Rename a theme or change its terms", response_model=ThemeOut)
 def update_theme(
-    theme_id: int,
+    theme_id: ThemeId,
     body: ThemeUpdate,
     _key: CoordinatorKey,
     session: SessionDep,
@@ -252,7 +254,7 @@ def update_theme(
 
 @router.delete("/{theme_id}", summary="Delete a theme", status_code=204)
 def delete_theme(
-    theme_id: int,
+    theme_id: ThemeId,
     _key: CoordinatorKey,
     session: SessionDep,
     retagger: RetaggerDep,
@@ -266,7 +268,7 @@ def delete_theme(
 
 @router.put("/{theme_id}/status", summary="Set a theme's status", response_model=ThemeOut)
 def set_status(
-    theme_id: int, body: StatusUpdate, _key: CoordinatorKey, session: SessionDep
+    theme_id: ThemeId, body: StatusUpdate, _key: CoordinatorKey, session: SessionDep
 ) -> ThemeOut:
     """Say what is happening about a theme: heard, planned, done or not_possible, with a note."""
     theme = service.set_status(session, theme_id=theme_id, status=body.status, note=body.note)
