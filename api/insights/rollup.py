@@ -19,7 +19,7 @@ import numpy as np
 from api.insights.snapshot import STATUS_COMPLETED, Columns, Snapshot, week_of
 from api.insights.tally import BITMAP_LIMIT, Family, Query, select
 
-CACHE_BYTES = 160_000_000
+CACHE_BYTES = 96_000_000
 BULK_ROWS = 20_000  # batches bigger than this are marked through an unpacked block
 FACE_CELLS = 6  # a face question's cells: 1..5 (0 unused)
 
