@@ -32,18 +32,26 @@ def _room(value: int, least: int) -> int:
     return room
 
 
-_FAMILY_COLUMNS = {
+# Families over the same rows share their attribute columns; each has its own cells.
+GROUPS = {
+    "answers": "all",
+    "weeks": "all",
+    "faces": "face",
+    "questions": "face",
+    "themes": "tag",
+    "runs": "run",
+    "starts": "run",
+}
+_ATTRIBUTES = {
     "pidx": np.int32,
     "site": np.int32,
     "flow": np.int16,
     "question": np.int16,
     "lang": np.int16,
     "week": np.int32,
-    "cell": np.int32,
 }
-ANSWER_FAMILIES = ("answers", "faces", "questions", "themes", "weeks")
 RUN_FAMILIES = ("runs", "starts")
-FAMILIES = ANSWER_FAMILIES + RUN_FAMILIES
+FAMILIES = tuple(GROUPS)
 
 
 class Rollup:
@@ -116,13 +124,20 @@ class WeekRows:
 
 
 @dataclass
-class _Growing:
-    """A family's columns, as they grow."""
+class _Group:
+    """Rows several families share, as they grow: all answers, face answers, tags or runs."""
 
-    columns: Columns
-    cells: int = 1
+    columns: Columns  # attributes copied out of the snapshot (all answers and runs: weeks only)
     last_week: int = -(2**31)
     sorted_weeks: bool = True
+
+    def append(self, values: dict[str, np.ndarray]) -> None:
+        week = values["week"]
+        if len(week):
+            if int(week[0]) < self.last_week or bool((np.diff(week) < 0).any()):
+                self.sorted_weeks = False
+            self.last_week = max(self.last_week, int(week.max()))
+        self.columns.append(values)
 
 
 class Derived:
@@ -136,8 +151,16 @@ class Derived:
         self.week_room = _room(
             max((int(week_of(int(d.max()))) for d in days), default=self.week0) - self.week0 + 2, 64
         )
-        self.growing = {name: _Growing(Columns(_FAMILY_COLUMNS)) for name in FAMILIES}
-        self.growing["runs"].cells = 2  # not completed, completed: both exist even with no runs
+        self.groups = {
+            "all": _Group(Columns({"week": np.int32})),
+            "face": _Group(Columns(_ATTRIBUTES)),
+            "tag": _Group(Columns(_ATTRIBUTES)),
+            "run": _Group(Columns({"week": np.int32})),
+        }
+        self.cells = {name: Columns({"cell": np.int32}) for name in FAMILIES}
+        self.cell_counts = dict.fromkeys(FAMILIES, 1)
+        self.cell_counts["runs"] = 2  # not completed, completed: both exist even with no runs
+        self.snapshot = snapshot
         self.answers_seen = self.tags_seen = self.runs_seen = self.run_changes_seen = 0
         self.answered = np.zeros((8, 1024), dtype=np.bool_)
         self.cache: OrderedDict[Any, Rollup | WeekRows] = OrderedDict()
@@ -181,7 +204,7 @@ class Derived:
         if moved:
             rows = np.array(changes[self.run_changes_seen :], dtype=np.int64)
             completed = (runs["status"][rows] == STATUS_COMPLETED).astype(np.int32)
-            self.growing["runs"].columns.data["cell"][rows] = completed
+            self.cells["runs"].data["cell"][rows] = completed
             self.run_changes_seen = len(changes)
         for key in [k for k in self.cache if k[0] in RUN_FAMILIES or k[1] in RUN_FAMILIES]:
             # A run that finished moved cells; a new answer may make an old run answer a
@@ -189,73 +212,40 @@ class Derived:
             query = key[1] if key[0] in RUN_FAMILIES else key[2]
             if moved or (a1 > a0 and query.question is not None):
                 self._drop(key)
+        self.snapshot = snapshot
         if moved or a1 > a0 or t1 > t0 or r1 > r0:
             self.views, self.memo = {}, {}
         self.answers_seen, self.tags_seen, self.runs_seen = a1, t1, r1
 
-    def _append(self, name: str, values: dict[str, np.ndarray], cells: int) -> None:
-        growing = self.growing[name]
-        week = values["week"]
-        if len(week):
-            if int(week[0]) < growing.last_week or (
-                len(week) > 1 and bool((np.diff(week) < 0).any())
-            ):
-                growing.sorted_weeks = False
-            growing.last_week = max(growing.last_week, int(week.max()))
-        growing.columns.append(values)
-        if cells > growing.cells:
-            growing.cells = cells
+    def _cells(self, name: str, cell: np.ndarray, count: int) -> None:
+        self.cells[name].append({"cell": cell.astype(np.int32, copy=False)})
+        self.cell_counts[name] = max(self.cell_counts[name], count)
 
     def _add_answers(self, snapshot: Snapshot, a0: int, a1: int) -> None:
         a = {name: column[a0:a1] for name, column in snapshot.answers.items()}
         week = week_of(a["day"]).astype(np.int32)
-        base = {
-            "pidx": a["pidx"],
-            "site": a["site"],
-            "flow": a["flow"],
-            "question": a["question"],
-            "lang": a["lang"],
-            "week": week,
-        }
-        zero = np.zeros(a1 - a0, dtype=np.int32)
-        self._append("answers", {**base, "cell": zero}, 1)
-        self._append(
-            "weeks", {**base, "cell": (week - self.week0).astype(np.int32)}, self.week_room
-        )
+        self.groups["all"].append({"week": week})
+        self._cells("answers", np.zeros(a1 - a0, dtype=np.int32), 1)
+        self._cells("weeks", week - self.week0, self.week_room)
         faces = a["number"] > 0
-        picked = {name: column[faces] for name, column in base.items()}
+        picked = {name: a[name][faces] for name in ("pidx", "site", "flow", "question", "lang")}
+        self.groups["face"].append({**picked, "week": week[faces]})
         fq = a["fq"][faces].astype(np.int32)
-        cells = len(snapshot.pairs) * FACE_CELLS
-        self._append("faces", {**picked, "cell": fq * FACE_CELLS + a["number"][faces]}, cells)
-        self._append("questions", {**picked, "cell": fq}, len(snapshot.pairs))
+        self._cells("faces", fq * FACE_CELLS + a["number"][faces], len(snapshot.pairs) * FACE_CELLS)
+        self._cells("questions", fq, len(snapshot.pairs))
 
     def _add_tags(self, snapshot: Snapshot, t0: int, t1: int) -> None:
         rows = snapshot.tags["row"][t0:t1]
         a = snapshot.answers
-        values = {
-            "pidx": a["pidx"][rows],
-            "site": a["site"][rows],
-            "flow": a["flow"][rows],
-            "question": a["question"][rows],
-            "lang": a["lang"][rows],
-            "week": week_of(a["day"][rows]).astype(np.int32),
-            "cell": snapshot.tags["theme"][t0:t1].astype(np.int32),
-        }
-        self._append("themes", values, len(snapshot.themes))
+        values = {name: a[name][rows] for name in ("pidx", "site", "flow", "question", "lang")}
+        self.groups["tag"].append({**values, "week": week_of(a["day"][rows]).astype(np.int32)})
+        self._cells("themes", snapshot.tags["theme"][t0:t1], len(snapshot.themes))
 
     def _add_runs(self, snapshot: Snapshot, r0: int, r1: int) -> None:
         r = {name: column[r0:r1] for name, column in snapshot.runs.items()}
-        base = {
-            "pidx": r["pidx"],
-            "site": r["site"],
-            "flow": r["flow"],
-            "question": np.full(r1 - r0, -1, dtype=np.int16),
-            "lang": r["lang"],
-            "week": week_of(r["day"]).astype(np.int32),
-        }
-        completed = (r["status"] == STATUS_COMPLETED).astype(np.int32)
-        self._append("runs", {**base, "cell": completed}, 2)
-        self._append("starts", {**base, "cell": np.zeros(r1 - r0, dtype=np.int32)}, 1)
+        self.groups["run"].append({"week": week_of(r["day"]).astype(np.int32)})
+        self._cells("runs", (r["status"] == STATUS_COMPLETED).astype(np.int32), 2)
+        self._cells("starts", np.zeros(r1 - r0, dtype=np.int32), 1)
 
     def _mark_answered(self, snapshot: Snapshot, a0: int, a1: int) -> None:
         run = snapshot.answers["run"][a0:a1]
@@ -274,26 +264,35 @@ class Derived:
     def family(self, name: str) -> Family:
         """Return a view of a family as of the last sync."""
         view = self.views.get(name)
-        if view is None:
-            growing = self.growing[name]
-            data = growing.columns.view(growing.columns.n)
-            runs = name in RUN_FAMILIES
-            view = Family(
-                name=name,
-                pidx=data["pidx"],
-                site=data["site"],
-                flow=data["flow"],
-                question=None if runs else data["question"],
-                lang=data["lang"],
-                week=data["week"],
-                cell=data["cell"],
-                cells=growing.cells,
-                cell_room=_room(growing.cells, 8),
-                span=self.span,
-                sorted_weeks=growing.sorted_weeks,
-                answered=self.answered[:, : growing.columns.n] if runs else None,
-            )
-            self.views[name] = view
+        if view is not None:
+            return view
+        group = self.groups[GROUPS[name]]
+        cells = self.cells[name]
+        rows = cells.n
+        if GROUPS[name] == "all":
+            source = self.snapshot.answers
+        elif GROUPS[name] == "run":
+            source = self.snapshot.runs
+        else:
+            source = group.columns.view(rows)
+        runs = name in RUN_FAMILIES
+        count = self.cell_counts[name]
+        view = Family(
+            name=name,
+            pidx=source["pidx"][:rows],
+            site=source["site"][:rows],
+            flow=source["flow"][:rows],
+            question=None if runs else source["question"][:rows],
+            lang=source["lang"][:rows],
+            week=group.columns.view(rows)["week"],
+            cell=cells.view(rows)["cell"],
+            cells=count,
+            cell_room=_room(count, 8),
+            span=self.span,
+            sorted_weeks=group.sorted_weeks,
+            answered=self.answered[:, :rows] if runs else None,
+        )
+        self.views[name] = view
         return view
 
     def _remember(self, key: Any, made: Rollup | WeekRows) -> None:

@@ -97,6 +97,13 @@ class Columns:
             array[self.n : need] = values[name]
         self.n = need
 
+    def trim(self) -> None:
+        """Give back room beyond an eighth more than the rows held (after a big first load)."""
+        keep = max(1024, self.n + self.n // 8)
+        for name, array in self.data.items():
+            if len(array) > keep:
+                self.data[name] = array[:keep].copy()
+
     def view(self, n: int) -> dict[str, np.ndarray]:
         """Return the first n rows of every column."""
         return {name: array[:n] for name, array in self.data.items()}
@@ -187,7 +194,6 @@ class SnapshotStore:
         self._appended = False
         self.answer_gaps: dict[int, float] = {}
         self.run_gaps: dict[int, float] = {}
-        self.run_rows: dict[int, int] = {}
         self._snapshot = None
 
     def use(self, work: Callable[[Snapshot], T]) -> T:
@@ -209,7 +215,11 @@ class SnapshotStore:
             if version != self.version:
                 self._reset()
                 self.version = version
+            first = self.answers.n == 0
             changed = self._load(connection, now)
+            if first:
+                for columns in (self.answers, self.runs, self.tags):
+                    columns.trim()
         self._checked_at = now
         if changed or self._snapshot is None:
             self.generation += 1
@@ -293,7 +303,6 @@ class SnapshotStore:
             keys = [
                 decoded.get(r[3]) or decoded.setdefault(r[3], self._run_key(r[3])) for r in rows
             ]
-            start = self.runs.n
             self.runs.append(
                 {
                     "id": np.array(ids, dtype=np.int64),
@@ -305,8 +314,6 @@ class SnapshotStore:
                     "day": np.array([k[3] for k in keys], dtype=np.int32),
                 }
             )
-            for offset, run_id in enumerate(ids):
-                self.run_rows[run_id] = start + offset
             self.max_run = ids[-1]
             self._appended = True
         return False
@@ -326,20 +333,24 @@ class SnapshotStore:
         if self.last_end is not None:
             query += " AND ended_at >= :since"
             params["since"] = self.last_end
-        changed = False
+        ended = connection.execute(text(query), params).all()
+        if not ended:
+            return False
+        rows = self._run_rows(np.array([int(r[0]) for r in ended], dtype=np.int64))
+        wanted = np.array([_status(r[1]) for r in ended], dtype=np.int8)
         status = self.runs.data["status"]
-        latest = self.last_end
-        for run_id, value, ended in connection.execute(text(query), params):
-            row = self.run_rows.get(int(run_id))
-            if row is not None and status[row] != _status(value):
-                status[row] = _status(value)
-                self.run_changes.append(row)
-                changed = True
-            stamp = ended if isinstance(ended, datetime) else datetime.fromisoformat(str(ended))
-            if latest is None or stamp - END_MARGIN > latest:
-                latest = stamp - END_MARGIN
-        self.last_end = latest
-        return changed
+        known = rows >= 0
+        moved = known.copy()
+        moved[known] = status[rows[known]] != wanted[known]
+        status[rows[moved]] = wanted[moved]
+        self.run_changes.extend(int(row) for row in rows[moved])
+        stamps = [
+            e if isinstance(e, datetime) else datetime.fromisoformat(str(e)) for *_, e in ended
+        ]
+        latest = max(stamps) - END_MARGIN
+        if self.last_end is None or latest > self.last_end:
+            self.last_end = latest
+        return bool(moved.any())
 
     def _load_answers(self, connection: Connection, now: float) -> bool:
         key = self._key_sql("flow,question,language,number,free_text", "created_at")
@@ -359,13 +370,13 @@ class SnapshotStore:
                 decoded.get(r[4]) or decoded.setdefault(r[4], self._answer_key(r[4])) for r in rows
             ]
             start = self.answers.n
-            run_rows = self.run_rows
+            linked = self._run_rows(np.array([r[3] or 0 for r in rows], dtype=np.int64))
             self.answers.append(
                 {
                     "id": np.array(ids, dtype=np.int64),
                     "pidx": np.array([self.pseudonyms.code(r[1]) for r in rows], dtype=np.int32),
                     "site": np.array([self.sites.code(r[2]) for r in rows], dtype=np.int32),
-                    "run": np.array([run_rows.get(r[3], -1) for r in rows], dtype=np.int32),
+                    "run": linked,
                     "flow": np.array([k[0] for k in keys], dtype=np.int16),
                     "question": np.array([k[1] for k in keys], dtype=np.int16),
                     "fq": np.array([k[2] for k in keys], dtype=np.int16),
@@ -381,6 +392,19 @@ class SnapshotStore:
         if self.max_answer > first:
             self._load_tags(connection, first, index)
         return False
+
+    def _run_rows(self, ids: np.ndarray) -> np.ndarray:
+        """Return the row of each run id (-1 when not loaded); run ids are loaded in order."""
+        known = self.runs.data["id"][: self.runs.n]
+        if not len(known):
+            return np.full(len(ids), -1, dtype=np.int32)
+        rows = np.searchsorted(known, ids)
+        found = (rows < len(known)) & (known[np.minimum(rows, len(known) - 1)] == ids)
+        return np.where(found, rows, -1).astype(np.int32)
+
+    def _run_row(self, run_id: int) -> int | None:
+        row = int(self._run_rows(np.array([run_id], dtype=np.int64))[0])
+        return None if row < 0 else row
 
     def _answer_key(self, key: str) -> tuple[int, int, int, int, int, int, bool]:
         flow, question, language, number, free, day = key.split("\x1f")
