@@ -22,12 +22,14 @@ _bearer = HTTPBearer(auto_error=False, description="A staff key or the channel t
 
 async def get_settings_dep(request: Request) -> Settings:
     """Return the app's settings (async: a sync dependency costs a thread hop per request)."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_engine(request: Request) -> Engine:
     """Return the app's database engine."""
-    return request.app.state.engine  # type: ignore[no-any-return]
+    engine: Engine = request.app.state.engine
+    return engine
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -49,7 +51,7 @@ def hash_key(key: str) -> str:
 
 
 def require_role(*roles: str) -> Callable[..., ApiKey]:
-    """Make a dependency that lets in staff keys of these roles (admin always) or answers 401/403."""
+    """Make a dependency admitting staff keys of these roles (admin always); else 401/403."""
     allowed = set(roles) | {"admin"}
 
     def _check(credentials: Credentials, session: SessionDep) -> ApiKey:

@@ -15,12 +15,12 @@ Prints updates a second, latency percentiles and the CPU time per update of each
 """
 
 import argparse
-import os
 import asyncio
 import contextlib
 import json
 import logging
 import multiprocessing
+import os
 import secrets
 import socket
 import statistics

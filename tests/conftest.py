@@ -10,6 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from heard_testing import CHANNEL_TOKEN, bearer
 from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -20,7 +21,6 @@ from api.db import create_schema, make_engine, session_scope
 from api.deps import hash_key
 from api.models import ApiKey
 from api.settings import Settings
-from heard_testing import CHANNEL_TOKEN, bearer
 
 POSTGRES_URL = os.environ.get("HEARD_TEST_DATABASE_URL")
 
@@ -91,7 +91,9 @@ def keys(engine: Engine) -> dict[str, str]:
     with session_scope(engine) as session:
         for role in ("admin", "coordinator", "outreach"):
             key = f"hk_{role}_{secrets.token_urlsafe(24)}"
-            session.add(ApiKey(role=role, label=f"test {role}", key_hash=hash_key(key), prefix=key[:10]))
+            session.add(
+                ApiKey(role=role, label=f"test {role}", key_hash=hash_key(key), prefix=key[:10])
+            )
             made[role] = key
     return made
 

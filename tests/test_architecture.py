@@ -44,7 +44,9 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     # Guard against a checker that can never fail: parse a module that breaks the rule.
     tree = ast.parse("from api.models import Answer\nimport bot.identity\n")
     names = {
-        (n.module or "").split(".")[0] if isinstance(n, ast.ImportFrom) else n.names[0].name.split(".")[0]
+        (n.module or "").split(".")[0]
+        if isinstance(n, ast.ImportFrom)
+        else n.names[0].name.split(".")[0]
         for n in ast.walk(tree)
         if isinstance(n, ast.Import | ast.ImportFrom)
     }
