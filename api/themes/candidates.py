@@ -8,7 +8,6 @@ from sqlmodel import Session, col, select
 from api.errors import Conflict, NotFound
 from api.insights.filters import Filters
 from api.models import Answer, AnswerTheme, Theme, ThemeProposal
-from api.themes.discovery import discover
 from api.themes.service import create_theme
 
 # Discovery reads the newest answers up to this many: enough to find patterns, and it
@@ -43,6 +42,9 @@ def discover_themes(
     Return the proposals, and how many answers and people they were drawn from.
     """
     items = uncovered_answers(session, filters=filters)
+    # scikit-learn costs ~100 MB resident; load it only when someone asks for discovery.
+    from api.themes.discovery import discover
+
     found = discover(items, min_group=min_group, max_themes=max_themes)
     # Earlier open proposals were computed on older answers; keep only the new set.
     for old in session.exec(select(ThemeProposal).where(ThemeProposal.status == "open")):
