@@ -6,6 +6,7 @@ Services raise these; routes never build `HTTPException` themselves.
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 
 class DomainError(Exception):
@@ -62,6 +63,18 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(
             {"error": exc.code, "detail": exc.message}, status_code=exc.status_code, headers=headers
+        )
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, _exc: DataError) -> JSONResponse:
+        # The database refused a value that passed validation: PostgreSQL cannot store a NUL
+        # character, for one. That is the caller's data, so a 422, never a 500.
+        return JSONResponse(
+            {
+                "error": "invalid",
+                "detail": "A value in the request cannot be stored (for example a NUL character).",
+            },
+            status_code=422,
         )
 
     @app.exception_handler(RequestValidationError)
