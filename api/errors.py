@@ -66,13 +66,14 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DataError)
-    async def _data_error(_request: Request, _exc: DataError) -> JSONResponse:
+    @app.exception_handler(OverflowError)
+    async def _data_error(_request: Request, _exc: Exception) -> JSONResponse:
         # The database refused a value that passed validation: PostgreSQL cannot store a NUL
-        # character, for one. That is the caller's data, so a 422, never a 500.
+        # character, SQLite an integer past 64 bits. That is the caller's data: a 422.
         return JSONResponse(
             {
                 "error": "invalid",
-                "detail": "A value in the request cannot be stored (for example a NUL character).",
+                "detail": "A value cannot be stored (a NUL character, or a number too large).",
             },
             status_code=422,
         )

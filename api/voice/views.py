@@ -67,7 +67,9 @@ class TranscriptIn(BaseModel):
 def list_voice(
     _key: CoordinatorKey,
     session: SessionDep,
-    site_id: Annotated[int | None, Query(description="Only this site's notes.")] = None,
+    site_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this site's notes.")
+    ] = None,
     pending: Annotated[bool, Query(description="Only notes with audio and no transcript.")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

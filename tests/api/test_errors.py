@@ -27,3 +27,13 @@ def test_a_nul_character_in_a_site_name_is_a_clear_4xx(
         assert response.json()["error"] == "invalid"
     listed = client.get("/v1/sites", headers=bearer(keys["admin"]))
     assert listed.status_code == 200
+
+
+def test_a_site_id_past_any_database_integer_is_a_clear_4xx(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    response = client.get(
+        "/v1/voice", params={"site_id": 2**63}, headers=bearer(keys["coordinator"])
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid"
