@@ -9,6 +9,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 from telegram import BotCommand
 from telegram.error import TelegramError
@@ -144,7 +146,11 @@ async def running(
 
 
 def _request_layer(settings: BotSettings) -> BaseRequest:
-    """Choose how replies reach the Bot API: PTB's httpx layer, or the lean keep-alive one."""
+    """Choose how replies reach the Bot API: the lean keep-alive layer, or PTB's httpx one."""
+    scheme = urlsplit(settings.telegram_api_base_url).scheme
     if settings.telegram_http == "lean":
-        return KeepAliveRequest(connections=settings.telegram_connections)
+        if scheme not in getproxies():
+            return KeepAliveRequest(connections=settings.telegram_connections)
+        # The lean layer speaks straight to the server; httpx knows how to go through a proxy.
+        log.info("a %s proxy is set: replies to Telegram go through httpx", scheme)
     return HTTPXRequest(connection_pool_size=settings.telegram_connections)

@@ -39,10 +39,11 @@ class BotSettings(BaseSettings):
     concurrent_updates: int = Field(default=256, ge=1)
     # Connections for replies to the Bot API.
     telegram_connections: int = Field(default=8, ge=1, le=256)
-    # "httpx": python-telegram-bot's own request layer (default; proxies, HTTP/1.1 and
-    # HTTP/2 handled by httpx). "lean": bot/keepalive.py, a small keep-alive client that
-    # costs about a fifth of the CPU per reply; opt in where replies are the bottleneck.
-    telegram_http: Literal["httpx", "lean"] = "httpx"
+    # "lean" (default): bot/keepalive.py, a small keep-alive client that costs about a fifth
+    # of httpx's CPU per reply; uploads and downloads still go through httpx, and so does
+    # everything when a proxy is set in the environment. "httpx": python-telegram-bot's own
+    # request layer for every call.
+    telegram_http: Literal["httpx", "lean"] = "lean"
     outbox_interval: float = Field(default=5.0, gt=0)
     outbox_batch: int = Field(default=50, ge=1, le=100)
     outbox_rate: float = Field(default=25.0, gt=0)  # messages a second, all chats

@@ -4,14 +4,20 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from bot_harness import asgi_client, bot_settings, running_bot, welcome
+from fake_telegram import FakeTelegram
+from fastapi import FastAPI
 from telegram import InputFile
 from telegram.error import NetworkError, TimedOut
-from telegram.request import RequestData
+from telegram.request import HTTPXRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
+from bot.application import _request_layer
 from bot.keepalive import KeepAliveRequest
+from bot.settings import BotSettings
 
 OK = json.dumps({"ok": True, "result": True}).encode()
 
@@ -192,3 +198,39 @@ async def test_uploads_and_downloads_go_to_the_fallback(serve: Launch) -> None:
     status, _ = await client.do_request(raw.url.replace("sendMessage", "file"), "GET")
     assert status == 200 and raw.requests[-1].startswith(b"GET ")
     await client.shutdown()
+
+
+# --- which layer the bot uses ----------------------------------------------------------------
+
+
+def test_the_bot_replies_through_the_lean_layer_by_default(
+    bot_config: BotSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert isinstance(_request_layer(bot_config), KeepAliveRequest)
+    chosen = bot_config.model_copy(update={"telegram_http": "httpx"})
+    assert type(_request_layer(chosen)) is HTTPXRequest
+
+
+def test_a_proxy_in_the_environment_sends_everything_through_httpx(
+    bot_config: BotSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scheme = bot_config.telegram_api_base_url.split(":")[0]
+    monkeypatch.setenv(f"{scheme}_proxy", "http://proxy.example:3128")
+    assert type(_request_layer(bot_config)) is HTTPXRequest
+
+
+async def test_a_whole_welcome_works_over_pythons_telegram_bots_httpx_layer(
+    fake_telegram: FakeTelegram, live_api: FastAPI, tmp_path: Path
+) -> None:
+    settings = bot_settings(fake_telegram, tmp_path / "bot", telegram_http="httpx")
+    async with running_bot(fake_telegram, settings, asgi_client(live_api)) as rig:
+        assert isinstance(rig.application.bot.request, HTTPXRequest)
+        await welcome(rig, 5_550_009_001)
+        texts = rig.texts_to(5_550_009_001)
+        assert "Are you happy to take part?" in "\n".join(texts)
+        assert len(texts) >= 6  # hello, consent, follow-ups, voice, then the menu
+        sent = fake_telegram.messages_to(5_550_009_001)
+        assert all(str(c.params.get("protect_content")).lower() == "true" for c in sent)
+    assert rig.errors == []
