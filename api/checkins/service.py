@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from api.errors import Invalid, NotFound
 from api.models import Checkin, Site, utcnow
+from api.prepared import Prepared
 from api.settings import Settings
 from flows.loader import Library
 
@@ -95,12 +96,14 @@ class Usable(NamedTuple):
 
 _CHECKIN: Table = Checkin.__table__  # type: ignore[attr-defined]
 # Read on the channel's hot path (every /start), so built once, in Core.
-_PEEK = select(_CHECKIN.c.code, _CHECKIN.c.site_id, _CHECKIN.c.flow).where(
-    _CHECKIN.c.code == bindparam("code"),
-    or_(_CHECKIN.c.expires_at.is_(None), _CHECKIN.c.expires_at > bindparam("now")),
-    or_(_CHECKIN.c.max_uses.is_(None), _CHECKIN.c.uses < _CHECKIN.c.max_uses),
+_PEEK = Prepared(
+    select(_CHECKIN.c.code, _CHECKIN.c.site_id, _CHECKIN.c.flow).where(
+        _CHECKIN.c.code == bindparam("code"),
+        or_(_CHECKIN.c.expires_at.is_(None), _CHECKIN.c.expires_at > bindparam("now")),
+        or_(_CHECKIN.c.max_uses.is_(None), _CHECKIN.c.uses < _CHECKIN.c.max_uses),
+    )
 )
-_USE = (
+_USE = Prepared(
     update(_CHECKIN)
     .where(
         _CHECKIN.c.code == bindparam("key"),
@@ -112,7 +115,7 @@ _USE = (
 
 def peek(session: Session, *, code: str, now: datetime) -> Usable | None:
     """Return the check-in if the code can still be used, without using it."""
-    row = session.connection().execute(_PEEK, {"code": code, "now": now}).first()
+    row = _PEEK.first(session, code=code, now=now)
     return None if row is None else Usable(*row)
 
 
@@ -123,7 +126,6 @@ def redeem(session: Session, *, code: str, now: datetime) -> Usable | None:
         return None
     # Count the use in the database, not in Python, so two people scanning at once
     # cannot both take the last use.
-    used = session.connection().execute(_USE, {"key": code})
-    if not used.rowcount:
+    if not _USE.rowcount(session, key=code):
         return None
     return checkin

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -12,6 +12,7 @@ from api.db import session_scope
 from api.errors import Conflict, Invalid, NotFound
 from api.insights import counters
 from api.models import Answer, AnswerTheme, LoopUpdate, Theme, ThemeProposal, utcnow
+from api.prepared import Prepared, PreparedInsert
 from api.themes.codebook import Codebook, ThemeEntry, describe_errors, load_codebook
 from api.themes.tagging import Tagger
 
@@ -21,13 +22,15 @@ NOTE_CHARS = 200
 # Built taggers by codebook fingerprint: rebuilding one per message would be wasteful,
 # and a coordinator's edit changes the fingerprint, so the cache never serves stale terms.
 _taggers: dict[tuple[str, int, str], tuple[Tagger, dict[str, int]]] = {}
+# Both run once per free-text answer: prepared, they cost microseconds (api.prepared).
+_FINGERPRINT = Prepared(select(func.count(col(Theme.id)), func.max(Theme.updated_at)))
+_INSERT_TAG = PreparedInsert(insert(AnswerTheme.__table__))  # type: ignore[attr-defined]
 
 
 def get_tagger(session: Session) -> tuple[Tagger, dict[str, int]]:
     """Return a tagger for the stored themes and a map from theme slug to id."""
-    count, latest = session.exec(
-        select(func.count(col(Theme.id)), func.max(Theme.updated_at))
-    ).one()
+    row = _FINGERPRINT.first(session)
+    count, latest = row if row is not None else (0, None)
     fingerprint = (str(session.get_bind().engine.url), int(count or 0), str(latest))
     cached = _taggers.get(fingerprint)
     if cached is not None:
@@ -58,7 +61,7 @@ def tag_answers(session: Session, answers: Sequence[Answer]) -> None:
         for slug in tagger.tag(answer.value or "", answer.language):
             theme_id = ids.get(slug)
             if theme_id is not None and answer.id is not None:
-                session.add(AnswerTheme(answer_id=answer.id, theme_id=theme_id))
+                _INSERT_TAG.run(session, answer_id=answer.id, theme_id=theme_id)
 
 
 # --- seeding ---------------------------------------------------------------------------
