@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -113,6 +114,18 @@ def handle_voice(
     return _finish(session, turn, key)
 
 
+def _counter(metric: Counter, channel: str) -> Counter:
+    """Return the metric's child for a channel (`labels` costs more than the increment)."""
+    key = (metric, channel)
+    child = _COUNTERS.get(key)
+    if child is None:
+        child = _COUNTERS[key] = metric.labels(channel)
+    return child
+
+
+_COUNTERS: dict[tuple[Counter, str], Counter] = {}
+
+
 def _stored_response(
     session: Session, channel: str, pseudonym: str, message_id: str
 ) -> ChannelResponse | None:
@@ -135,7 +148,7 @@ def _begin(
     message: InboundMessage,
     now: datetime | None,
 ) -> Turn:
-    MESSAGES_IN.labels(message.channel).inc()
+    _counter(MESSAGES_IN, message.channel).inc()
     pseudonym = message.participant
     # Lock the participant's row (PostgreSQL), so two messages of one person run one after
     # the other; on SQLite the channel handles one message at a time (see transaction.py).
@@ -296,7 +309,7 @@ def turn_text(turn: Turn, key: str) -> str:
 def _finish(session: Session, turn: Turn, key: tuple[str, str, str]) -> ChannelResponse:
     channel, pseudonym, _ = key
     participant = turn.participant
-    MESSAGES_OUT.labels(channel).inc(len(turn.replies))
+    _counter(MESSAGES_OUT, channel).inc(len(turn.replies))
     if turn.forget_requested:
         forget(session, pseudonym=participant.pseudonym, settings=turn.settings)
         return ChannelResponse(
