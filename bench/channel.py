@@ -59,7 +59,7 @@ def serve(app_name: str, database_url: str, port: int, data_dir: str) -> None:
     import uvicorn
     from pydantic import SecretStr
 
-    from heard.server import uvicorn_options
+    from heard.server import settle_garbage_collector, uvicorn_options
 
     if app_name == "hello":
         from fastapi import FastAPI
@@ -83,6 +83,7 @@ def serve(app_name: str, database_url: str, port: int, data_dir: str) -> None:
         )
         app = create_app(settings)
     options = uvicorn_options()
+    settle_garbage_collector(app)  # as heard's run_server does
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", **options)
 
 
