@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import typer
 from bot_harness import LoopServer, bot_settings
@@ -58,6 +59,11 @@ async def test_serve_in_webhook_mode_takes_updates_on_the_api_port(
         assert fake_telegram.webhook["secret_token"] == "serve-secret-123"
         fake_telegram.inject(updates.command(ALEX, "/start"))
         await fake_telegram.wait_for_sent_async(4, chat_id=ALEX, method="sendMessage")
+        # The webhook is matched first; the API's own routes answer as before.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            assert (await http.get("/healthz")).status_code == 200
+            assert "/v1/channel/messages" in (await http.get("/openapi.json")).json()["paths"]
+            assert (await http.post("/hooks/telegram", json={})).status_code == 403  # no secret
     assert all(d.ok for d in fake_telegram.webhook_deliveries)
 
 
