@@ -5,6 +5,7 @@ Paths carry pseudonyms, so nothing here logs a URL; httpx's own request log is s
 """
 
 import base64
+import json
 import math
 from typing import Any
 
@@ -91,13 +92,25 @@ class ChannelClient:
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            timeout=timeouts,
             transport=transport,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
+        # In one process (heard serve) every message goes to the API through this transport.
+        # Handing it the request straight skips the client's cookies, auth, redirects and URL
+        # merging, a third of httpx's CPU per call, none of which an in-process call uses.
+        self._direct = transport
+        self._messages_url = httpx.URL(base_url.rstrip("/") + "/v1/channel/messages")
+        self._direct_headers = [
+            ("Host", self._messages_url.netloc.decode("ascii")),
+            ("Authorization", f"Bearer {token}"),
+            ("Content-Type", "application/json"),
+        ]
+        self._direct_extensions = {"timeout": timeouts.as_dict()}
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -109,8 +122,11 @@ class ChannelClient:
         """Hand a person's message (text, choice, command or check-in code) to the API."""
         body = {"channel": CHANNEL, "participant": participant, "message_id": message_id}
         body.update({k: v for k, v in fields.items() if v is not None})
-        response = await self._call("POST", "/v1/channel/messages", json=body)
-        return ChannelResponse.model_validate(response.json())
+        if self._direct is None:
+            response = await self._call("POST", "/v1/channel/messages", json=body)
+        else:
+            response = await self._call_direct(self._direct, json.dumps(body).encode())
+        return ChannelResponse.model_validate_json(response.content)
 
     async def send_voice(self, participant: str, message_id: str, audio: bytes) -> ChannelResponse:
         """Upload a voice note that answers the person's current question."""
@@ -173,11 +189,36 @@ class ChannelClient:
             response = await self._http.request(method, url, **kwargs)
         except httpx.TransportError as exc:
             raise ApiUnavailable(f"the API cannot be reached ({type(exc).__name__})") from exc
-        if response.status_code in _UNAVAILABLE_STATUSES:
-            raise ApiUnavailable(f"the API is unavailable ({response.status_code})")
-        if response.status_code >= 400:
-            raise ApiRejected(response.status_code, _error_code(response))
-        return response
+        return _checked(response)
+
+    async def _call_direct(
+        self, transport: httpx.AsyncBaseTransport, body: bytes
+    ) -> httpx.Response:
+        """POST a message straight through the transport: same answers, same errors."""
+        request = httpx.Request(
+            "POST",
+            self._messages_url,
+            headers=[*self._direct_headers, ("Content-Length", str(len(body)))],
+            content=body,
+            extensions=self._direct_extensions,
+        )
+        try:
+            response = await transport.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        except httpx.TransportError as exc:
+            raise ApiUnavailable(f"the API cannot be reached ({type(exc).__name__})") from exc
+        return _checked(response)
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.status_code in _UNAVAILABLE_STATUSES:
+        raise ApiUnavailable(f"the API is unavailable ({response.status_code})")
+    if response.status_code >= 400:
+        raise ApiRejected(response.status_code, _error_code(response))
+    return response
 
 
 def _error_code(response: httpx.Response) -> str:
