@@ -183,7 +183,7 @@ async def person(chat_id: int, webhook_url: str, replies: Replies, latencies: li
         webhook.close()
 
 
-def play_telegram(users: int, pipe: Connection) -> None:
+def play_telegram(users: int, rounds: int, pipe: Connection) -> None:
     """In a child process: be Telegram and the people (so Heard's process has its CPU)."""
     logging.basicConfig(level=logging.ERROR)
     # The fake serves from a thread while this one drives the people: switch between them
@@ -199,9 +199,14 @@ def play_telegram(users: int, pipe: Connection) -> None:
             # One person first, to check the script still matches the flows.
             await person(1_000, webhook_url, replies, [])
             started, cpu = time.monotonic(), time.process_time()
-            await asyncio.gather(
-                *(person(2_000 + n, webhook_url, replies, latencies) for n in range(users))
-            )
+
+            async def one_after_another(slot: int) -> None:
+                # Each of the people talking at once is followed by a new one, `rounds` times.
+                for round_ in range(rounds):
+                    chat_id = 2_000 + slot + round_ * users
+                    await person(chat_id, webhook_url, replies, latencies)
+
+            await asyncio.gather(*(one_after_another(slot) for slot in range(users)))
             elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
             return {"latencies": latencies, "elapsed": elapsed, "cpu": cpu}
 
@@ -224,7 +229,9 @@ def run_api(database_url: str, data_dir: str, token: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 
-async def serve_heard(users: int, folder: Path, *, apart: bool = False) -> dict[str, Any]:
+async def serve_heard(
+    users: int, folder: Path, *, rounds: int = 1, apart: bool = False
+) -> dict[str, Any]:
     """Run Heard in webhook mode while a child process plays Telegram; return the figures.
 
     By default the bot runs inside the API's process, as `heard serve` does; with `apart`
@@ -244,7 +251,7 @@ async def serve_heard(users: int, folder: Path, *, apart: bool = False) -> dict[
     engine = make_engine(settings.database_url)
     create_schema(engine)
     ours, theirs = spawn.Pipe()
-    child = spawn.Process(target=play_telegram, args=(users, theirs), daemon=True)
+    child = spawn.Process(target=play_telegram, args=(users, rounds, theirs), daemon=True)
     child.start()
     loop = asyncio.get_running_loop()
     fake = await loop.run_in_executor(None, ours.recv)
@@ -330,6 +337,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50, help="people talking at once")
     parser.add_argument(
+        "--rounds", type=int, default=4, help="people who follow each other in each place"
+    )
+    parser.add_argument(
         "--apart", action="store_true", help="run the API in its own process (heard api + bot)"
     )
     parser.add_argument(
@@ -342,7 +352,7 @@ def main() -> None:
     os.environ["HEARD_TELEGRAM_HTTP"] = args.http
     logging.basicConfig(level=logging.ERROR)
     folder = Path(tempfile.mkdtemp(prefix="heard-bench-telegram-"))
-    result = run_like_heard(serve_heard(args.users, folder, apart=args.apart))
+    result = run_like_heard(serve_heard(args.users, folder, rounds=args.rounds, apart=args.apart))
     verdict = "meets" if result["updates_per_second"] >= GOAL else "misses"
     print(
         f"telegram webhook -> reply ({args.http}): {result['updates_per_second']} updates/s "
