@@ -24,6 +24,24 @@ BULK_ROWS = 20_000  # batches bigger than this are marked through an unpacked bl
 FACE_CELLS = 6  # a face question's cells: 1..5 (0 unused)
 
 
+def _any_selected(runs: dict[str, np.ndarray], rows: np.ndarray, query: Query) -> bool:
+    """Say whether a query's filters may select any of these runs (when unsure: yes)."""
+    if not len(rows) or query.question is not None:
+        return bool(len(rows))  # which runs answer a question is looked up elsewhere
+    chosen = np.ones(len(rows), dtype=np.bool_)
+    for name in ("site", "flow", "lang"):
+        value = getattr(query, name)
+        if value is not None:
+            chosen &= runs[name][rows] == value
+    if query.dated():
+        week = week_of(runs["day"][rows])
+        if query.first_week is not None:
+            chosen &= week >= query.first_week
+        if query.last_week is not None:
+            chosen &= week <= query.last_week
+    return bool(chosen.any())
+
+
 def _room(value: int, least: int) -> int:
     """Return the smallest power of two at least `value` and `least`."""
     room = least
@@ -200,17 +218,21 @@ class Derived:
         if a1 > a0:
             self._mark_answered(snapshot, a0, a1)
         changes = snapshot.run_changes
+        moved_rows = np.zeros(0, dtype=np.int64)
         moved = len(changes) > self.run_changes_seen
         if moved:
-            rows = np.array(changes[self.run_changes_seen :], dtype=np.int64)
-            completed = (runs["status"][rows] == STATUS_COMPLETED).astype(np.int32)
-            self.cells["runs"].data["cell"][rows] = completed
+            moved_rows = np.array(changes[self.run_changes_seen :], dtype=np.int64)
+            completed = (runs["status"][moved_rows] == STATUS_COMPLETED).astype(np.int32)
+            self.cells["runs"].data["cell"][moved_rows] = completed
             self.run_changes_seen = len(changes)
         for key in [k for k in self.cache if k[0] in RUN_FAMILIES or k[1] in RUN_FAMILIES]:
             # A run that finished moved cells; a new answer may make an old run answer a
-            # question. Neither can be added in, so those counts start again.
+            # question. Neither can be added in, so those counts start again: but only the
+            # counts whose filters such a run passes (the others cannot have changed).
             query = key[1] if key[0] in RUN_FAMILIES else key[2]
-            if moved or (a1 > a0 and query.question is not None):
+            if (moved and _any_selected(runs, moved_rows, query)) or (
+                a1 > a0 and query.question is not None
+            ):
                 self._drop(key)
         self.snapshot = snapshot
         if moved or a1 > a0 or t1 > t0 or r1 > r0:
