@@ -17,29 +17,11 @@ from typing import Any
 import numpy as np
 
 from api.insights.snapshot import STATUS_COMPLETED, Columns, Snapshot, week_of
-from api.insights.tally import BITMAP_LIMIT, Family, Query, select
+from api.insights.tally import BITMAP_LIMIT, Family, Query, matches, select
 
 CACHE_BYTES = 96_000_000
 BULK_ROWS = 20_000  # batches bigger than this are marked through an unpacked block
 FACE_CELLS = 6  # a face question's cells: 1..5 (0 unused)
-
-
-def _any_selected(runs: dict[str, np.ndarray], rows: np.ndarray, query: Query) -> bool:
-    """Say whether a query's filters may select any of these runs (when unsure: yes)."""
-    if not len(rows) or query.question is not None:
-        return bool(len(rows))  # which runs answer a question is looked up elsewhere
-    chosen = np.ones(len(rows), dtype=np.bool_)
-    for name in ("site", "flow", "lang"):
-        value = getattr(query, name)
-        if value is not None:
-            chosen &= runs[name][rows] == value
-    if query.dated():
-        week = week_of(runs["day"][rows])
-        if query.first_week is not None:
-            chosen &= week >= query.first_week
-        if query.last_week is not None:
-            chosen &= week <= query.last_week
-    return bool(chosen.any())
 
 
 def _room(value: int, least: int) -> int:
@@ -218,26 +200,23 @@ class Derived:
         if a1 > a0:
             self._mark_answered(snapshot, a0, a1)
         changes = snapshot.run_changes
-        moved_rows = np.zeros(0, dtype=np.int64)
-        moved = len(changes) > self.run_changes_seen
-        if moved:
-            moved_rows = np.array(changes[self.run_changes_seen :], dtype=np.int64)
-            completed = (runs["status"][moved_rows] == STATUS_COMPLETED).astype(np.int32)
-            self.cells["runs"].data["cell"][moved_rows] = completed
+        moved = np.array(changes[self.run_changes_seen :], dtype=np.int64)
+        if len(moved):
+            completed = (runs["status"][moved] == STATUS_COMPLETED).astype(np.int32)
+            self.cells["runs"].data["cell"][moved] = completed
             self.run_changes_seen = len(changes)
+        self.snapshot = snapshot
+        if len(moved) or a1 > a0 or t1 > t0 or r1 > r0:
+            self.views, self.memo = {}, {}
+        self.answers_seen, self.tags_seen, self.runs_seen = a1, t1, r1
         for key in [k for k in self.cache if k[0] in RUN_FAMILIES or k[1] in RUN_FAMILIES]:
             # A run that finished moved cells; a new answer may make an old run answer a
             # question. Neither can be added in, so those counts start again: but only the
             # counts whose filters such a run passes (the others cannot have changed).
             query = key[1] if key[0] in RUN_FAMILIES else key[2]
-            if (moved and _any_selected(runs, moved_rows, query)) or (
-                a1 > a0 and query.question is not None
-            ):
+            finished = len(moved) and matches(self.family("runs"), query, moved).any()
+            if finished or (a1 > a0 and query.question is not None):
                 self._drop(key)
-        self.snapshot = snapshot
-        if moved or a1 > a0 or t1 > t0 or r1 > r0:
-            self.views, self.memo = {}, {}
-        self.answers_seen, self.tags_seen, self.runs_seen = a1, t1, r1
 
     def _cells(self, name: str, cell: np.ndarray, count: int) -> None:
         self.cells[name].append({"cell": cell.astype(np.int32, copy=False)})
