@@ -7,6 +7,7 @@ Paths carry pseudonyms, so nothing here logs a URL; httpx's own request log is s
 import base64
 import json
 import math
+from collections.abc import Awaitable
 from typing import Any
 
 import httpx
@@ -185,11 +186,7 @@ class ChannelClient:
         await self._call("POST", f"/v1/channel/outbox/{message_id}/result", json=body)
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = await self._http.request(method, url, **kwargs)
-        except httpx.TransportError as exc:
-            raise ApiUnavailable(f"the API cannot be reached ({type(exc).__name__})") from exc
-        return _checked(response)
+        return await _answered(self._http.request(method, url, **kwargs))
 
     async def _call_direct(
         self, transport: httpx.AsyncBaseTransport, body: bytes
@@ -202,18 +199,24 @@ class ChannelClient:
             content=body,
             extensions=self._direct_extensions,
         )
-        try:
-            response = await transport.handle_async_request(request)
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-        except httpx.TransportError as exc:
-            raise ApiUnavailable(f"the API cannot be reached ({type(exc).__name__})") from exc
-        return _checked(response)
+        return await _answered(_read(transport.handle_async_request(request)))
 
 
-def _checked(response: httpx.Response) -> httpx.Response:
+async def _read(sent: Awaitable[httpx.Response]) -> httpx.Response:
+    response = await sent
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    return response
+
+
+async def _answered(sent: Awaitable[httpx.Response]) -> httpx.Response:
+    """Await a call to the API and turn its failures into the channel's errors."""
+    try:
+        response = await sent
+    except httpx.TransportError as exc:
+        raise ApiUnavailable(f"the API cannot be reached ({type(exc).__name__})") from exc
     if response.status_code in _UNAVAILABLE_STATUSES:
         raise ApiUnavailable(f"the API is unavailable ({response.status_code})")
     if response.status_code >= 400:
